@@ -1,0 +1,164 @@
+"""crmsync.toml: database, organization, connections (credentials from the environment), toggles.
+
+Any string value written as ``env:NAME`` is read from the environment variable NAME, so
+credentials never need to be written into the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from crmsync.errors import ConfigError
+from crmsync.model.profile import Condition
+from crmsync.store.db import DEFAULT_URL
+
+CONFIG_ENV = "CRMSYNC_CONFIG"
+DEFAULT_PATH = Path("crmsync.toml")
+
+
+class ToggleConfig(BaseModel):
+    """Pull and push switches of one platform type."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pull: bool = False
+    push: bool = False
+
+
+class SalesforceConfig(BaseModel):
+    """A connection to one Salesforce org."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    crm: Literal["salesforce"] = "salesforce"
+    profile: str = Field("npsp", description="packaged profile name or path to a profile YAML file")
+    login_url: str = Field("https://login.salesforce.com", description="where the OAuth token endpoint is")
+    api_version: str = Field("61.0", pattern=r"^\d{2}\.\d$")
+    auth: Literal["password", "client_credentials", "refresh_token", "jwt"] = "password"
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    security_token: SecretStr | None = None
+    refresh_token: SecretStr | None = None
+    private_key_file: Path | None = Field(None, description="PEM key for the JWT bearer flow")
+    lookback_seconds: int = Field(300, ge=0, le=86400, description="overlap of incremental pulls")
+    timeout_seconds: float = Field(60.0, gt=0)
+    page_size: int = Field(2000, ge=200, le=2000, description="Sforce-Query-Options batchSize")
+    toggles: dict[str, ToggleConfig] = Field(default_factory=dict)
+    filters: dict[str, list[Condition]] = Field(default_factory=dict)
+
+    @field_validator("login_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// (or http:// for a local emulator)")
+        return value.rstrip("/")
+
+    def required_credentials(self) -> list[str]:
+        """Names of the settings the chosen auth flow needs."""
+        return {
+            "password": ["client_id", "client_secret", "username", "password"],
+            "client_credentials": ["client_id", "client_secret"],
+            "refresh_token": ["client_id", "refresh_token"],
+            "jwt": ["client_id", "username", "private_key_file"],
+        }[self.auth]
+
+    def secrets(self) -> dict[str, str]:
+        """The secret values, for encryption at rest."""
+        out = {}
+        for name in ("client_secret", "password", "security_token", "refresh_token"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value.get_secret_value()
+        return out
+
+    def public_settings(self) -> dict[str, Any]:
+        """Everything but secrets and toggles, JSON-ready."""
+        return self.model_dump(
+            mode="json", exclude={"client_secret", "password", "security_token", "refresh_token", "toggles"}
+        )
+
+
+# One CRM so far; Bloomerang joins as a discriminated union on ``crm``.
+ConnectionConfig = SalesforceConfig
+
+
+class Config(BaseModel):
+    """The whole configuration file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    database_url: str = DEFAULT_URL
+    organization: str = "default"
+    connections: dict[str, ConnectionConfig] = Field(default_factory=dict)
+
+    def connection(self, name: str | None) -> tuple[str, SalesforceConfig]:
+        """The named connection, or the only one when ``name`` is None."""
+        if name is None:
+            if len(self.connections) == 1:
+                return next(iter(self.connections.items()))
+            if not self.connections:
+                raise ConfigError(
+                    "no connection is configured; add one under [connections.NAME] in crmsync.toml"
+                )
+            names = ", ".join(sorted(self.connections))
+            raise ConfigError(
+                f"several connections are configured ({names}); pick one with --connection NAME"
+            )
+        if name not in self.connections:
+            names = ", ".join(sorted(self.connections)) or "none"
+            raise ConfigError(f"no connection named {name!r} in the configuration (configured: {names})")
+        return name, self.connections[name]
+
+
+def config_hash(connection: SalesforceConfig) -> str:
+    """A fingerprint of a connection's configuration, secrets included, to detect edits."""
+    data = connection.model_dump(
+        mode="json", exclude={"client_secret", "password", "security_token", "refresh_token"}
+    )
+    data["_secrets"] = hashlib.sha256(json.dumps(connection.secrets(), sort_keys=True).encode()).hexdigest()
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _resolve_env(value: Any, path: str) -> Any:
+    if isinstance(value, dict):
+        return {k: _resolve_env(v, f"{path}.{k}" if path else k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve_env(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, str) and value.startswith("env:"):
+        name = value[4:]
+        if name not in os.environ:
+            raise ConfigError(f"{path} refers to the environment variable {name}, which is not set")
+        return os.environ[name]
+    return value
+
+
+def parse_config(data: dict[str, Any], *, source: str = "crmsync.toml") -> Config:
+    """Validate configuration data; errors name the file and the setting."""
+    resolved = _resolve_env(data, "")
+    try:
+        return Config.model_validate(resolved)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"] if p != "salesforce")
+        raise ConfigError(f"{source}: {where}: {first['msg']}") from None
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read the configuration from ``path``, $CRMSYNC_CONFIG or ./crmsync.toml."""
+    chosen = path or Path(os.environ.get(CONFIG_ENV, DEFAULT_PATH))
+    if not chosen.exists():
+        raise ConfigError(f"no configuration file at {chosen}; create one with `crmsync init`")
+    try:
+        data = tomllib.loads(chosen.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{chosen} is not valid TOML: {exc}") from None
+    return parse_config(data, source=str(chosen))

@@ -1,0 +1,167 @@
+"""An httpx client for the Salesforce REST API: auth, retries with backoff, limits header."""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from crmsync.connectors.salesforce.auth import Credentials, MemoryTokenStore, Token, TokenStore, obtain_token
+from crmsync.connectors.salesforce.errors import decide, malformed
+from crmsync.errors import TransientError, UnreachableError
+
+_LIMIT = re.compile(r"api-usage=(\d+)/(\d+)")
+
+
+@dataclass
+class RetryPolicy:
+    """How often and how patiently to retry transient failures (exponential, with jitter)."""
+
+    attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    sleep: Callable[[float], None] = field(default=time.sleep)
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds to wait before attempt ``attempt`` (1-based) of a retried call."""
+        if retry_after is not None:
+            return min(retry_after, self.max_delay)
+        ceiling = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        return random.uniform(ceiling / 2, ceiling)
+
+
+class SalesforceClient:
+    """One connection's HTTP access to Salesforce; thread-safe for concurrent requests."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        api_version: str = "61.0",
+        token_store: TokenStore | None = None,
+        timeout: float = 60.0,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.credentials = credentials
+        self.api_version = api_version
+        self.retry = retry or RetryPolicy()
+        self._tokens = token_store or MemoryTokenStore()
+        self._http = httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
+            transport=transport,
+            headers={"Accept": "application/json", "Sforce-Call-Options": "client=crmsync"},
+        )
+        self._lock = threading.Lock()
+        self.calls = 0
+        self.limit_used: int | None = None
+        self.limit_max: int | None = None
+
+    @property
+    def data_path(self) -> str:
+        """The versioned REST root, e.g. /services/data/v61.0."""
+        return f"/services/data/v{self.api_version}"
+
+    def close(self) -> None:
+        """Close the HTTP connection pool."""
+        self._http.close()
+
+    def token(self) -> Token:
+        """The current token, logging in first if there is none."""
+        current = self._tokens.load()
+        if current is not None:
+            return current
+        return self._tokens.replace(None, lambda: obtain_token(self._http, self.credentials))
+
+    def _refresh(self, stale: Token) -> Token:
+        return self._tokens.replace(stale, lambda: obtain_token(self._http, self.credentials, previous=stale))
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Send one REST call and return its JSON body (None for 204); retries what may pass."""
+        refreshed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            token = self.token()
+            url = path if path.startswith("/services/") else f"{self.data_path}/{path.lstrip('/')}"
+            try:
+                response = self._http.request(
+                    method,
+                    token.instance_url + url,
+                    params=params,
+                    json=json,
+                    headers={**(headers or {}), "Authorization": f"Bearer {token.access_token}"},
+                )
+            except httpx.TimeoutException as exc:
+                action, result = (
+                    "retry",
+                    TransientError(f"{what}: Salesforce did not answer in time ({type(exc).__name__})"),
+                )
+            except httpx.TransportError as exc:
+                action, result = (
+                    "retry",
+                    UnreachableError(
+                        f"{what}: cannot reach Salesforce at {token.instance_url} "
+                        f"({exc or type(exc).__name__}); check instance_url and the network"
+                    ),
+                )
+            else:
+                self._count(response)
+                action, result = self._outcome(response, what)
+            if action == "ok":
+                return result
+            if action == "refresh" and not refreshed:
+                refreshed = True
+                self._refresh(token)
+                attempt -= 1
+                continue
+            if action != "retry" or attempt >= self.retry.attempts:
+                raise result
+            self.retry.sleep(self.retry.delay(attempt, getattr(result, "retry_after", None)))
+
+    def _outcome(self, response: httpx.Response, what: str) -> tuple[str, Any]:
+        """("ok", body) or (action, error) for one answer."""
+        if response.status_code == 204:
+            return "ok", None
+        try:
+            body = response.json() if response.content else None
+        except ValueError:
+            # A truncated body is usually a dropped connection: worth retrying; if it keeps
+            # happening, the error says what to check.
+            return "retry", malformed(what, response.status_code, response.text)
+        if response.status_code < 300:
+            return "ok", body
+        decision = decide(response.status_code, body, retry_after=_retry_after(response), what=what)
+        return decision.action, decision.error
+
+    def _count(self, response: httpx.Response) -> None:
+        with self._lock:
+            self.calls += 1
+            match = _LIMIT.search(response.headers.get("Sforce-Limit-Info", ""))
+            if match:
+                self.limit_used, self.limit_max = int(match.group(1)), int(match.group(2))
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None

@@ -1,0 +1,310 @@
+"""Applying one page of CRM records to the platform, in the caller's transaction.
+
+For each live record: skip it if its version was already applied; resolve its lookups
+through links (a missing parent fails the record, never creates it incomplete); find its
+platform row (link first, then the profile's matching rules); create or update it; stamp
+the link. Deleted and merged-away records are noted for the end of the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+
+from crmsync.connectors.base import CrmRecord
+from crmsync.engine.counts import Counts
+from crmsync.engine.mapping import fingerprint, map_pulled, same_value
+from crmsync.errors import RecordError
+from crmsync.model.profile import ObjectMapping, Profile
+from crmsync.store import links, records, retries
+from crmsync.store.links import Link, NewLink
+from crmsync.store.logs import LogEntry
+from crmsync.store.platform import platform_table
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose data a page belongs to."""
+
+    organization_id: int
+    connection_id: int
+    profile: Profile
+
+
+@dataclass
+class _Row:
+    record: CrmRecord
+    values: dict[str, Any]
+    digest: str
+    platform_id: int | None = None
+    matched_by: str | None = None
+
+
+# A create (changed columns None) or an update (the changed columns) of one row.
+Write = tuple[_Row, dict[str, Any] | None]
+
+
+@dataclass
+class PageResult:
+    """What applying a page did: counts and the log entries to write."""
+
+    counts: Counts = field(default_factory=Counts)
+    logs: list[LogEntry] = field(default_factory=list)
+
+
+def apply_page(
+    conn: sa.Connection, scope: Scope, mapping: ObjectMapping, page: Sequence[CrmRecord]
+) -> PageResult:
+    """Apply ``page`` (records of ``mapping.object``) and return what happened."""
+    result = PageResult()
+    result.counts.fetched = len(page)
+    org, cid = scope.organization_id, scope.connection_id
+    gone = [r for r in page if r.deleted]
+    live = [r for r in page if not r.deleted]
+    if gone:
+        retries.note_removals(
+            conn, org, cid, [retries.Removal(mapping.type, r.id, r.master_id) for r in gone]
+        )
+        retries.clear_failures(conn, org, cid, mapping.type, [r.id for r in gone])
+    known = links.by_crm_ids(conn, org, cid, mapping.type, [r.id for r in live])
+    fresh = [r for r in live if (link := known.get(r.id)) is None or link.crm_modstamp != r.modstamp]
+    result.counts.unchanged += len(live) - len(fresh)
+    parents = _parents(conn, scope, mapping, fresh)
+    table = platform_table(mapping.type)
+    rows: list[_Row] = []
+    failures: list[tuple[str, str]] = []
+    for record in fresh:
+        try:
+            values = map_pulled(mapping, table, record.values)
+            values.update(_resolve(mapping, record, parents))
+        except RecordError as exc:
+            failures.append((record.id, exc.message))
+            result.logs.append(_failure(mapping, record, exc))
+            if exc.code == "PARENT_MISSING":
+                result.counts.skipped += 1
+            else:
+                result.counts.failed += 1
+            continue
+        row = _Row(record, values, fingerprint(mapping, record.values))
+        link = known.get(record.id)
+        row.platform_id = link.platform_id if link is not None else None
+        rows.append(row)
+    _match(conn, scope, mapping, [r for r in rows if r.platform_id is None])
+    touched = _write(conn, scope, mapping, rows, known, result, failures)
+    links.write(conn, org, cid, touched)
+    retries.clear_failures(conn, org, cid, mapping.type, [t.crm_id for t in touched])
+    retries.note_failures(conn, org, cid, mapping.type, failures)
+    return result
+
+
+def _parents(
+    conn: sa.Connection, scope: Scope, mapping: ObjectMapping, page: Sequence[CrmRecord]
+) -> dict[str, dict[str, int]]:
+    """For every target type of the mapping's lookups: CRM id -> platform id, for this page."""
+    found: dict[str, dict[str, int]] = {}
+    for lookup in mapping.lookups:
+        wanted = [str(v) for r in page if (v := r.values.get(lookup.crm))]
+        for target in lookup.targets:
+            known = links.by_crm_ids(conn, scope.organization_id, scope.connection_id, target.type, wanted)
+            found.setdefault(target.type, {}).update({k: v.platform_id for k, v in known.items()})
+    return found
+
+
+def _resolve(mapping: ObjectMapping, record: CrmRecord, parents: dict[str, dict[str, int]]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for lookup in mapping.lookups:
+        crm_value = record.values.get(lookup.crm)
+        for target in lookup.targets:
+            values[target.column] = None
+        if not crm_value:
+            if lookup.required:
+                raise RecordError(
+                    f"{mapping.object} {record.id} has no {lookup.crm}, which "
+                    f"{mapping.label_text} need; set it in the CRM",
+                    code="PARENT_MISSING",
+                    fields=(lookup.crm,),
+                )
+            continue
+        hit = next((t for t in lookup.targets if crm_value in parents.get(t.type, {})), None)
+        if hit is None:
+            types = " or ".join(t.type.replace("_", " ") for t in lookup.targets)
+            raise RecordError(
+                f"skipped {mapping.object} {record.id}: its parent {crm_value} ({lookup.crm}) is not in the "
+                f"platform as {types}; pull that record first (check its pull toggle and filter). "
+                "crmsync retries this record on the next pull",
+                code="PARENT_MISSING",
+                fields=(lookup.crm,),
+                details={"parent_id": crm_value, "parent_field": lookup.crm},
+            )
+        values[hit.column] = parents[hit.type][crm_value]
+    return values
+
+
+def _match(conn: sa.Connection, scope: Scope, mapping: ObjectMapping, unlinked: list[_Row]) -> None:
+    """Attach unlinked rows to existing platform rows by the profile's matching rules."""
+    taken: set[int] = set()
+    for rule in mapping.match:
+        pending = [r for r in unlinked if r.platform_id is None]
+        keyed: dict[int, tuple[Any, ...]] = {}
+        for row in pending:
+            key = tuple(records.normalized(row.values.get(c), rule.normalize) for c in rule.columns)
+            if all(part not in (None, "") for part in key):
+                keyed[id(row)] = key
+        found = records.find_unlinked_matches(
+            conn,
+            scope.organization_id,
+            scope.connection_id,
+            mapping.type,
+            rule.columns,
+            rule.normalize,
+            list(keyed.values()),
+        )
+        for row in pending:
+            row_key = keyed.get(id(row))
+            platform_id = found.get(row_key) if row_key is not None else None
+            # Two CRM records with the same key: the first one takes the platform row.
+            if platform_id is not None and platform_id not in taken:
+                taken.add(platform_id)
+                row.platform_id = platform_id
+                row.matched_by = ", ".join(rule.columns)
+
+
+def _write(
+    conn: sa.Connection,
+    scope: Scope,
+    mapping: ObjectMapping,
+    rows: list[_Row],
+    known: dict[str, Link],
+    result: PageResult,
+    failures: list[tuple[str, str]],
+) -> list[NewLink]:
+    org = scope.organization_id
+    creates = [r for r in rows if r.platform_id is None]
+    existing = [r for r in rows if r.platform_id is not None]
+    current = records.get_many(conn, org, mapping.type, [r.platform_id for r in existing if r.platform_id])
+    touched: list[NewLink] = []
+    updates: list[tuple[_Row, dict[str, Any]]] = []
+    for row in existing:
+        assert row.platform_id is not None
+        before = current.get(row.platform_id)
+        if before is None:
+            # The application deleted the platform row: create it again.
+            row.platform_id = None
+            creates.append(row)
+            continue
+        changed = {c: v for c, v in row.values.items() if not same_value(before.get(c), v)}
+        if not changed and row.matched_by is None:
+            result.counts.unchanged += 1
+            touched.append(_link(mapping, row))
+            continue
+        updates.append((row, changed))
+    writes: list[Write] = [(r, None) for r in creates]
+    writes += [(r, c) for r, c in updates]
+    for row, written, error in _guarded(conn, org, mapping, writes):
+        if error:
+            result.counts.failed += 1
+            failures.append((row.record.id, error))
+            result.logs.append(_failure(mapping, row.record, RecordError(error, code="PLATFORM_REJECTED")))
+            continue
+        touched.append(_link(mapping, row))
+        result.logs.append(_success(mapping, row, written))
+        if written is None:
+            result.counts.created += 1
+        else:
+            result.counts.updated += 1
+    return touched
+
+
+def _guarded(
+    conn: sa.Connection, org: int, mapping: ObjectMapping, writes: list[Write]
+) -> list[tuple[_Row, dict[str, Any] | None, str]]:
+    """Write in bulk; if the database rejects the batch, row by row so one bad row fails alone."""
+    try:
+        with conn.begin_nested():
+            _bulk(conn, org, mapping, writes)
+        return [(row, changed, "") for row, changed in writes]
+    except DBAPIError:
+        pass
+    outcome = []
+    for row, changed in writes:
+        try:
+            with conn.begin_nested():
+                _bulk(conn, org, mapping, [(row, changed)])
+        except DBAPIError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+            if changed is None:
+                row.platform_id = None
+            outcome.append(
+                (row, changed, f"the platform database rejected {mapping.object} {row.record.id}: {reason}")
+            )
+        else:
+            outcome.append((row, changed, ""))
+    return outcome
+
+
+def _bulk(conn: sa.Connection, org: int, mapping: ObjectMapping, writes: list[Write]) -> None:
+    creates = [row for row, changed in writes if changed is None]
+    ids = records.insert_many(conn, org, mapping.type, [r.values for r in creates])
+    for row, new_id in zip(creates, ids, strict=True):
+        row.platform_id = new_id
+    records.update_many(
+        conn,
+        org,
+        mapping.type,
+        [(row.platform_id, changed) for row, changed in writes if changed and row.platform_id is not None],
+    )
+
+
+def _link(mapping: ObjectMapping, row: _Row) -> NewLink:
+    assert row.platform_id is not None
+    return NewLink(
+        mapping.type, row.platform_id, mapping.object, row.record.id, row.record.modstamp, row.digest
+    )
+
+
+def _success(mapping: ObjectMapping, row: _Row, changed: dict[str, Any] | None) -> LogEntry:
+    noun = mapping.label_text.rstrip("s") if mapping.label_text.endswith("s") else mapping.label_text
+    if changed is None:
+        return LogEntry(
+            data_type=mapping.type,
+            action="create",
+            direction="pull",
+            status="processed",
+            message=f"created {noun} {row.platform_id} from {mapping.object} {row.record.id}",
+            crm_id=row.record.id,
+            platform_id=row.platform_id,
+        )
+    how = f" (matched by {row.matched_by})" if row.matched_by else ""
+    names = ", ".join(sorted(changed)) or "no fields"
+    return LogEntry(
+        data_type=mapping.type,
+        action="update",
+        direction="pull",
+        status="processed",
+        message=f"updated {noun} {row.platform_id} from {mapping.object} {row.record.id}{how}: {names}",
+        crm_id=row.record.id,
+        platform_id=row.platform_id,
+        details={"changed": {k: _json(v) for k, v in changed.items()}},
+    )
+
+
+def _failure(mapping: ObjectMapping, record: CrmRecord, exc: RecordError) -> LogEntry:
+    return LogEntry(
+        data_type=mapping.type,
+        action="pull",
+        direction="pull",
+        status="error",
+        message=exc.message,
+        crm_id=record.id,
+        details={"code": exc.code, "fields": list(exc.fields), **exc.details},
+    )
+
+
+def _json(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)

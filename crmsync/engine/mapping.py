@@ -1,0 +1,107 @@
+"""CRM values -> platform values, typed by the platform column, and a fingerprint of them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import sqlalchemy as sa
+
+from crmsync.errors import RecordError
+from crmsync.model.profile import ObjectMapping
+from crmsync.store.types import UTCDateTime
+
+
+def to_platform(value: Any, column: sa.Column[Any], *, crm_field: str) -> Any:
+    """Convert one CRM value to what ``column`` stores; RecordError says which field is wrong."""
+    if value is None:
+        return None
+    kind = column.type
+    try:
+        if isinstance(kind, UTCDateTime):
+            return parse_crm_datetime(str(value))
+        if isinstance(kind, sa.Date):
+            return date.fromisoformat(str(value)[:10])
+        if isinstance(kind, sa.Boolean):
+            if isinstance(value, bool):
+                return value
+            if str(value).lower() in ("true", "false"):
+                return str(value).lower() == "true"
+            raise ValueError
+        if isinstance(kind, sa.Integer):
+            number = Decimal(str(value))
+            if number != number.to_integral_value():
+                raise ValueError
+            return int(number)
+        if isinstance(kind, sa.Numeric):
+            return Decimal(str(value))
+        if isinstance(kind, sa.String):
+            text = str(value)
+            length = kind.length
+            if length is not None and len(text) > length:
+                raise RecordError(
+                    f"{crm_field} is {len(text)} characters long; the platform column {column.name} "
+                    f"holds at most {length}. Shorten the value in the CRM or widen the column",
+                    code="VALUE_TOO_LONG",
+                    fields=(crm_field,),
+                )
+            return text
+    except (ValueError, InvalidOperation):
+        raise RecordError(
+            f"{crm_field} has the value {value!r}, which is not a valid {type(kind).__name__.lower()} "
+            f"for the platform column {column.name}",
+            code="INVALID_VALUE",
+            fields=(crm_field,),
+        ) from None
+    return value
+
+
+def parse_crm_datetime(text: str) -> datetime:
+    """Parse Salesforce's ``2024-01-31T12:00:00.000+0000`` (or ISO 8601) into aware UTC."""
+    cleaned = text.replace("Z", "+00:00")
+    if len(cleaned) >= 5 and cleaned[-5] in "+-" and cleaned[-3] != ":":
+        cleaned = f"{cleaned[:-2]}:{cleaned[-2:]}"
+    moment = datetime.fromisoformat(cleaned)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def map_pulled(mapping: ObjectMapping, table: sa.Table, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Platform column values of the fields that flow from the CRM."""
+    return {
+        fmap.column: to_platform(values.get(fmap.crm), table.c[fmap.column], crm_field=fmap.crm)
+        for fmap in mapping.pulled_fields()
+    }
+
+
+def fingerprint(mapping: ObjectMapping, values: Mapping[str, Any]) -> str:
+    """A hash of the mapped CRM values (fields and lookups), to skip unchanged re-reads and echoes."""
+    picked = {f.crm: _canonical(values.get(f.crm)) for f in mapping.pulled_fields()}
+    picked.update({lookup.crm: values.get(lookup.crm) for lookup in mapping.lookups})
+    blob = json.dumps(picked, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.blake2b(blob.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    # 10, 10.0 and "10.00" are the same amount; hash them alike.
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | float | Decimal):
+        return format(Decimal(str(value)).normalize(), "f")
+    return value
+
+
+def same_value(old: Any, new: Any) -> bool:
+    """Equality that treats 10 and Decimal('10.00') and equal instants alike."""
+    if (
+        isinstance(old, int | float | Decimal)
+        and isinstance(new, int | float | Decimal)
+        and not isinstance(old, bool)
+    ):
+        return Decimal(str(old)) == Decimal(str(new))
+    return bool(old == new)

@@ -1,0 +1,255 @@
+"""Sync All: pull every pull-enabled object of a connection, in dependency order.
+
+Each page is applied in one transaction together with its links, log entries, run counts
+and the cursor checkpoint, so a process killed at any point resumes where the last page
+committed and never applies anything twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.engine import Engine
+
+from crmsync.connectors.base import Connector, ObjectInfo, Page, ReadRequest
+from crmsync.engine.apply import Scope, apply_page
+from crmsync.engine.counts import Counts
+from crmsync.engine.prefetch import prefetched
+from crmsync.engine.progress import Observer, Silent
+from crmsync.engine.removals import apply_removals
+from crmsync.errors import CrmsyncError, SchemaError
+from crmsync.model.order import pull_steps
+from crmsync.model.profile import Condition, ObjectMapping, Profile
+from crmsync.store import cursors, leases, logs, retries, runs, tenancy
+from crmsync.store.cursors import Cursor
+from crmsync.store.types import utcnow
+
+NOTHING_ENABLED = "nothing is enabled to pull: every object's pull toggle is off"
+
+
+@dataclass
+class PullOptions:
+    """How a pull runs."""
+
+    kind: str = "sync_all"
+    only: frozenset[str] | None = None
+    modstamp_field: str = "SystemModstamp"
+    lookback: timedelta = timedelta(minutes=5)
+    filters: dict[str, tuple[Condition, ...]] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    """The outcome of a run, for the CLI, the API and tests."""
+
+    run_id: int
+    status: str
+    message: str
+    counts: dict[str, Counts]
+    api_calls: int
+
+    @property
+    def problems(self) -> int:
+        """Records that failed or were skipped (each has an error log entry)."""
+        return sum(c.problems for c in self.counts.values())
+
+
+@dataclass
+class _Run:
+    engine: Engine
+    scope: Scope
+    connector: Connector
+    options: PullOptions
+    observer: Observer
+    run_id: int
+    owner: str
+    started: datetime
+    calls_before: int
+    counts: dict[str, Counts] = field(default_factory=dict)
+
+    @property
+    def api_calls(self) -> int:
+        return self.connector.api_calls - self.calls_before
+
+
+def sync_all(
+    engine: Engine,
+    scope: Scope,
+    connector: Connector,
+    options: PullOptions | None = None,
+    observer: Observer | None = None,
+) -> RunResult:
+    """Run Sync All for one connection and return its result (FatalError if it cannot run)."""
+    options = options or PullOptions()
+    observer = observer or Silent()
+    owner = leases.owner_name()
+    org, cid = scope.organization_id, scope.connection_id
+    with engine.begin() as conn:
+        leases.acquire(conn, cid, owner)
+        interrupted = runs.interrupt_stale(conn, org, cid)
+        run_id = runs.start(conn, org, cid, options.kind)
+        toggles = tenancy.get_toggles(conn, org, cid)
+    if interrupted:
+        observer.note("resuming an interrupted run from its last checkpoint")
+    run = _Run(engine, scope, connector, options, observer, run_id, owner, utcnow(), connector.api_calls)
+    try:
+        steps = [
+            step
+            for step in pull_steps(scope.profile)
+            if toggles.get(step[0].type, tenancy.Toggle(False, False)).pull
+            and (options.only is None or step[0].type in options.only)
+        ]
+        if not steps:
+            return _finish(run, runs.SUCCEEDED, NOTHING_ENABLED)
+        for step in steps:
+            for mapping in step:
+                _pull_object(run, mapping)
+        pulled = {m.type for step in steps for m in step}
+        observer.note("applying deletions and merges")
+        for platform_type, counts in apply_removals(engine, scope, pulled, run_id=run_id).items():
+            run.counts.setdefault(platform_type, Counts()).add(counts)
+        problems = sum(c.problems for c in run.counts.values())
+        if problems:
+            return _finish(run, runs.PARTIAL, f"{problems} records failed or were skipped; see the error log")
+        return _finish(run, runs.SUCCEEDED, "all records are in step")
+    except CrmsyncError as exc:
+        _finish(run, runs.FAILED, exc.message)
+        raise
+    finally:
+        with engine.begin() as conn:
+            leases.release(conn, cid, owner)
+
+
+def _finish(run: _Run, status: str, message: str) -> RunResult:
+    with run.engine.begin() as conn:
+        runs.finish(
+            conn,
+            run.scope.organization_id,
+            run.run_id,
+            status=status,
+            counts={k: v.as_dict() for k, v in run.counts.items()},
+            api_calls=run.api_calls,
+            message=message,
+        )
+    return RunResult(run.run_id, status, message, run.counts, run.api_calls)
+
+
+def _pull_object(run: _Run, mapping: ObjectMapping) -> None:
+    org, cid = run.scope.organization_id, run.scope.connection_id
+    counts = run.counts.setdefault(mapping.type, Counts())
+    run.observer.object_started(mapping.type, mapping.label_text)
+    info = run.connector.describe(mapping.object)
+    _check_live_schema(run.scope.profile, mapping, info)
+    stamp = run.options.modstamp_field
+    with run.engine.connect() as conn:
+        cursor = cursors.get(conn, org, cid, mapping.type, stamp)
+    request = ReadRequest(
+        object=mapping.object,
+        fields=_read_fields(mapping),
+        conditions=mapping.filter + run.options.filters.get(mapping.type, ()),
+        modstamp_field=stamp,
+        after=(cursor.value, cursor.last_id) if cursor else None,
+        lookback=run.options.lookback if cursor and not cursor.in_progress else timedelta(0),
+        include_deleted=cursor is not None,
+    )
+    _apply_pages(run, mapping, counts, run.connector.read(request), checkpoint=True)
+    with run.engine.begin() as conn:
+        cursors.finish_pass(conn, org, cid, mapping.type, stamp)
+    _retry_failed(run, mapping, counts, request)
+    run.observer.object_done(mapping.type, counts)
+
+
+def _apply_pages(
+    run: _Run, mapping: ObjectMapping, counts: Counts, pages: Iterator[Page], *, checkpoint: bool
+) -> None:
+    org, cid = run.scope.organization_id, run.scope.connection_id
+    for page in prefetched(pages):
+        with run.engine.begin() as conn:
+            result = apply_page(conn, run.scope, mapping, page.records)
+            counts.add(result.counts)
+            logs.write(conn, org, result.logs, connection_id=cid, run_id=run.run_id)
+            if checkpoint and page.records:
+                last = page.records[-1]
+                cursors.put(
+                    conn,
+                    org,
+                    cid,
+                    mapping.type,
+                    Cursor(run.options.modstamp_field, last.modstamp or "", last.id, in_progress=True),
+                )
+            runs.save_progress(
+                conn, org, run.run_id, {k: v.as_dict() for k, v in run.counts.items()}, run.api_calls
+            )
+            leases.renew(conn, cid, run.owner)
+        run.observer.page_done(mapping.type, counts.fetched, page.total)
+
+
+def _retry_failed(run: _Run, mapping: ObjectMapping, counts: Counts, request: ReadRequest) -> None:
+    """Fetch again the records that failed in earlier runs (their parents may exist now)."""
+    org, cid = run.scope.organization_id, run.scope.connection_id
+    with run.engine.connect() as conn:
+        waiting = retries.failures(conn, org, cid, mapping.type, before=run.started)
+    if not waiting:
+        return
+    again = ReadRequest(
+        object=request.object,
+        fields=request.fields,
+        conditions=request.conditions,
+        modstamp_field=request.modstamp_field,
+        include_deleted=True,
+        ids=tuple(waiting),
+    )
+    seen: set[str] = set()
+
+    def remember(pages: Iterator[Page]) -> Iterator[Page]:
+        for page in pages:
+            seen.update(r.id for r in page.records)
+            yield page
+
+    # Retried records are not new versions: they must not move the cursor.
+    _apply_pages(run, mapping, counts, remember(run.connector.read(again)), checkpoint=False)
+    vanished = [crm_id for crm_id in waiting if crm_id not in seen]
+    if vanished:
+        with run.engine.begin() as conn:
+            retries.clear_failures(conn, org, cid, mapping.type, vanished)
+            logs.write(
+                conn,
+                org,
+                [
+                    logs.LogEntry(
+                        data_type=mapping.type,
+                        action="pull",
+                        direction="pull",
+                        status="skipped",
+                        message=(
+                            f"{mapping.object} {crm_id} failed earlier and no longer matches this object's "
+                            "filter (or was purged); it is not retried any more"
+                        ),
+                        crm_id=crm_id,
+                    )
+                    for crm_id in vanished
+                ],
+                connection_id=cid,
+                run_id=run.run_id,
+            )
+
+
+def _read_fields(mapping: ObjectMapping) -> tuple[str, ...]:
+    names = [f.crm for f in mapping.pulled_fields()] + [lookup.crm for lookup in mapping.lookups]
+    return tuple(dict.fromkeys(names))
+
+
+def _check_live_schema(profile: Profile, mapping: ObjectMapping, info: ObjectInfo) -> None:
+    """The org must have every field the mapping reads; say which one is missing."""
+    needed = list(_read_fields(mapping)) + [
+        c.field.split(".")[0] for c in mapping.filter if "." not in c.field
+    ]
+    for name in needed:
+        if info.field(name) is None:
+            raise SchemaError(
+                f"profile {profile.name}, object {mapping.type}: field {name} does not exist on "
+                f"{mapping.object} in this org; install the package that defines it "
+                "or remove it from the profile"
+            )

@@ -1,0 +1,178 @@
+"""Profiles as data: object mappings between platform types and CRM objects.
+
+These models hold only structure; ``crmsync.model.load`` checks them against the CRM's
+catalog and derives the pull order.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Direction = Literal["both", "pull", "push"]
+Operator = Literal["=", "!=", "<", "<=", ">", ">=", "in", "not in", "like"]
+Normalize = Literal["exact", "casefold"]
+
+_IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class FieldMapping(_Frozen):
+    """One platform column <-> one CRM field, with the direction values may flow."""
+
+    column: str
+    crm: str
+    direction: Direction = "both"
+
+    @property
+    def pulls(self) -> bool:
+        """Values flow from the CRM to the platform."""
+        return self.direction in ("both", "pull")
+
+    @property
+    def pushes(self) -> bool:
+        """Values flow from the platform to the CRM."""
+        return self.direction in ("both", "push")
+
+
+class LookupTarget(_Frozen):
+    """A platform type a CRM reference may point to, and the column that holds its id."""
+
+    type: str
+    column: str
+
+
+class Lookup(_Frozen):
+    """A CRM reference field resolved through links to a platform id (a dependency)."""
+
+    crm: str
+    targets: tuple[LookupTarget, ...] = Field(min_length=1)
+    required: bool = False
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every platform column this lookup may fill."""
+        return tuple(t.column for t in self.targets)
+
+
+class MatchRule(_Frozen):
+    """Platform columns whose values, normalised, identify a record (the duplicate guard)."""
+
+    columns: tuple[str, ...] = Field(min_length=1)
+    normalize: Normalize = "casefold"
+
+
+class Condition(_Frozen):
+    """One filter condition on a CRM field (may be a parent path like RecordType.DeveloperName)."""
+
+    field: str
+    op: Operator = "="
+    value: str | int | float | bool | tuple[str | int | float | bool, ...] | None = None
+
+    @model_validator(mode="after")
+    def _list_for_in(self) -> Condition:
+        if self.op in ("in", "not in") and not isinstance(self.value, tuple):
+            raise ValueError(f"operator {self.op!r} needs a list of values")
+        if self.op not in ("in", "not in") and isinstance(self.value, tuple):
+            raise ValueError(f"operator {self.op!r} takes one value, not a list")
+        return self
+
+
+class ObjectMapping(_Frozen):
+    """A platform type <-> a CRM object: fields, lookups, matching rules and filter."""
+
+    type: str
+    object: str
+    label: str = ""
+    part_of: str | None = None
+    filter: tuple[Condition, ...] = ()
+    fields: tuple[FieldMapping, ...] = Field(min_length=1)
+    lookups: tuple[Lookup, ...] = ()
+    match: tuple[MatchRule, ...] = ()
+    create_values: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("type")
+    @classmethod
+    def _type_is_identifier(cls, value: str) -> str:
+        if not _IDENT.match(value):
+            raise ValueError("must be lower_snake_case (it names a platform table)")
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_shorthand(cls, data: Any) -> Any:
+        """Accept the compact YAML forms: ``column: Field`` and ``Field: {to: type, column: c}``."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        fields = data.get("fields")
+        if isinstance(fields, dict):
+            data["fields"] = [
+                {"column": column, "crm": spec} if isinstance(spec, str) else {"column": column, **spec}
+                for column, spec in fields.items()
+            ]
+        lookups = data.get("lookups")
+        if isinstance(lookups, dict):
+            data["lookups"] = [_expand_lookup(crm, spec) for crm, spec in lookups.items()]
+        match = data.get("match")
+        if isinstance(match, list):
+            data["match"] = [{"columns": rule} if isinstance(rule, list) else rule for rule in match]
+        return data
+
+    @property
+    def label_text(self) -> str:
+        """The human name of the type, e.g. "fund allocations"."""
+        return self.label or self.type.replace("_", " ")
+
+    def pulled_fields(self) -> tuple[FieldMapping, ...]:
+        """Field mappings whose values flow from the CRM."""
+        return tuple(f for f in self.fields if f.pulls)
+
+    def lookup_columns(self) -> tuple[str, ...]:
+        """Every platform column filled by a lookup."""
+        return tuple(c for lookup in self.lookups for c in lookup.columns)
+
+
+def _expand_lookup(crm: str, spec: Any) -> Any:
+    if not isinstance(spec, dict):
+        return spec
+    spec = dict(spec)
+    to = spec.pop("to", None)
+    column = spec.pop("column", None)
+    if isinstance(to, str):
+        targets = [{"type": to, "column": column or f"{to.rstrip('s')}_id"}]
+    elif isinstance(to, dict):
+        targets = [{"type": t, "column": c} for t, c in to.items()]
+    else:
+        targets = to
+    return {"crm": crm, "targets": targets, **spec}
+
+
+class Profile(_Frozen):
+    """A named set of object mappings for one CRM (e.g. ``npsp`` for Salesforce)."""
+
+    name: str
+    crm: Literal["salesforce", "bloomerang"]
+    catalog: str
+    description: str = ""
+    objects: tuple[ObjectMapping, ...] = Field(min_length=1)
+
+    def mapping(self, platform_type: str) -> ObjectMapping:
+        """The object mapping of ``platform_type``; KeyError if the profile has none."""
+        for mapping in self.objects:
+            if mapping.type == platform_type:
+                return mapping
+        raise KeyError(platform_type)
+
+    def types(self) -> tuple[str, ...]:
+        """Every platform type, in declaration order."""
+        return tuple(m.type for m in self.objects)
+
+    def parts_of(self, platform_type: str) -> tuple[ObjectMapping, ...]:
+        """Mappings pulled as parts of ``platform_type`` (e.g. payments of transactions)."""
+        return tuple(m for m in self.objects if m.part_of == platform_type)

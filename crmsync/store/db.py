@@ -1,0 +1,87 @@
+"""Opening the platform database (SQLite or PostgreSQL) and migrating it to the newest schema."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+from crmsync.errors import ConfigError
+
+DEFAULT_URL = "sqlite:///crmsync.db"
+
+
+def create_db_engine(url: str, *, schema: str | None = None, echo: bool = False) -> Engine:
+    """An engine for ``url`` with the settings crmsync relies on (FKs, WAL, UTC, explicit BEGIN)."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except ArgumentError:
+        raise ConfigError(
+            f"database URL {url!r} is not a URL; use sqlite:///file.db or postgresql+psycopg://host/db"
+        ) from None
+    backend = parsed.get_backend_name()
+    connect_args: dict[str, Any] = {}
+    if backend == "sqlite":
+        # Let SQLAlchemy, not the driver, decide when transactions start (see _sqlite_begin).
+        connect_args["isolation_level"] = None
+        connect_args["timeout"] = 30
+    elif backend == "postgresql":
+        options = "-c timezone=UTC"
+        if schema:
+            options += f" -c search_path={schema}"
+        connect_args["options"] = options
+    else:
+        raise ConfigError(f"database {backend!r} is not supported; use SQLite or PostgreSQL")
+    try:
+        engine = sa.create_engine(parsed, connect_args=connect_args, echo=echo, pool_pre_ping=True)
+    except NoSuchModuleError:
+        raise ConfigError(
+            f"no driver for {parsed.drivername}; use postgresql+psycopg:// (pip install 'crmsync[postgres]')"
+        ) from None
+    except ModuleNotFoundError as exc:
+        raise ConfigError(
+            f"the database driver is not installed ({exc.name}); pip install 'crmsync[postgres]'"
+        ) from None
+    if backend == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_connect)
+        sa.event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _sqlite_begin(conn: sa.Connection) -> None:
+    # IMMEDIATE takes the write lock up front: two writers then queue on busy_timeout
+    # instead of one failing with SQLITE_BUSY when it upgrades a read to a write.
+    mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def alembic_config(engine: Engine) -> Config:
+    """An Alembic configuration pointing at crmsync's migrations and ``engine``."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("crmsync.store").joinpath("migrations")))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the database to the newest schema (creates it on first use)."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise ConfigError(f"cannot open the database {engine.url!r}: {reason}") from None
+    command.upgrade(alembic_config(engine), "head")

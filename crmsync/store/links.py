@@ -1,0 +1,181 @@
+"""Links: (connection, platform type, platform id) <-> CRM id, with the last applied version."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from crmsync.store.tables import links
+from crmsync.store.types import utcnow
+
+# Bound parameter lists are chunked below SQLite's historic 999-variable limit.
+CHUNK = 900
+
+
+@dataclass(frozen=True)
+class Link:
+    """One stored link."""
+
+    platform_type: str
+    platform_id: int
+    crm_id: str
+    crm_modstamp: str | None
+    values_hash: str | None
+
+
+@dataclass(frozen=True)
+class NewLink:
+    """A link to write (insert or replace) after a record was applied."""
+
+    platform_type: str
+    platform_id: int
+    crm_object: str
+    crm_id: str
+    crm_modstamp: str | None
+    values_hash: str | None
+
+
+def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    """``values`` in slices of at most ``size``."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def by_crm_ids(
+    conn: sa.Connection, organization_id: int, connection_id: int, platform_type: str, crm_ids: Sequence[str]
+) -> dict[str, Link]:
+    """Links of ``platform_type`` for the given CRM ids, keyed by CRM id."""
+    found: dict[str, Link] = {}
+    unique = sorted(set(crm_ids))
+    for part in chunks(unique):
+        rows = conn.execute(
+            sa.select(links.c.platform_id, links.c.crm_id, links.c.crm_modstamp, links.c.values_hash).where(
+                links.c.organization_id == organization_id,
+                links.c.connection_id == connection_id,
+                links.c.platform_type == platform_type,
+                links.c.crm_id.in_(part),
+            )
+        )
+        for r in rows:
+            found[r.crm_id] = Link(platform_type, r.platform_id, r.crm_id, r.crm_modstamp, r.values_hash)
+    return found
+
+
+def by_platform_ids(
+    conn: sa.Connection,
+    organization_id: int,
+    connection_id: int,
+    platform_type: str,
+    platform_ids: Sequence[int],
+) -> dict[int, Link]:
+    """Links of ``platform_type`` for the given platform ids, keyed by platform id."""
+    found: dict[int, Link] = {}
+    for part in chunks(sorted(set(platform_ids))):
+        rows = conn.execute(
+            sa.select(links.c.platform_id, links.c.crm_id, links.c.crm_modstamp, links.c.values_hash).where(
+                links.c.organization_id == organization_id,
+                links.c.connection_id == connection_id,
+                links.c.platform_type == platform_type,
+                links.c.platform_id.in_(part),
+            )
+        )
+        for r in rows:
+            found[r.platform_id] = Link(platform_type, r.platform_id, r.crm_id, r.crm_modstamp, r.values_hash)
+    return found
+
+
+def linked_platform_ids(
+    conn: sa.Connection,
+    organization_id: int,
+    connection_id: int,
+    platform_type: str,
+    platform_ids: Sequence[int],
+) -> set[int]:
+    """Which of ``platform_ids`` already have a link on this connection."""
+    return set(by_platform_ids(conn, organization_id, connection_id, platform_type, platform_ids))
+
+
+def write(conn: sa.Connection, organization_id: int, connection_id: int, new: Sequence[NewLink]) -> None:
+    """Insert new links and refresh the version of existing ones (same transaction as the data)."""
+    if not new:
+        return
+    now = utcnow()
+    by_type: dict[str, list[NewLink]] = {}
+    for link in new:
+        by_type.setdefault(link.platform_type, []).append(link)
+    for platform_type, items in by_type.items():
+        existing = by_crm_ids(conn, organization_id, connection_id, platform_type, [i.crm_id for i in items])
+        inserts = [i for i in items if i.crm_id not in existing]
+        updates = [i for i in items if i.crm_id in existing]
+        if inserts:
+            conn.execute(
+                links.insert(),
+                [
+                    {
+                        "organization_id": organization_id,
+                        "connection_id": connection_id,
+                        "platform_type": i.platform_type,
+                        "platform_id": i.platform_id,
+                        "crm_object": i.crm_object,
+                        "crm_id": i.crm_id,
+                        "crm_modstamp": i.crm_modstamp,
+                        "values_hash": i.values_hash,
+                        "synced_at": now,
+                    }
+                    for i in inserts
+                ],
+            )
+        if updates:
+            conn.execute(
+                links.update()
+                .where(
+                    links.c.organization_id == organization_id,
+                    links.c.connection_id == connection_id,
+                    links.c.platform_type == sa.bindparam("b_type"),
+                    links.c.crm_id == sa.bindparam("b_crm_id"),
+                )
+                .values(
+                    crm_modstamp=sa.bindparam("b_modstamp"),
+                    values_hash=sa.bindparam("b_hash"),
+                    synced_at=now,
+                ),
+                [
+                    {
+                        "b_type": i.platform_type,
+                        "b_crm_id": i.crm_id,
+                        "b_modstamp": i.crm_modstamp,
+                        "b_hash": i.values_hash,
+                    }
+                    for i in updates
+                ],
+            )
+
+
+def remove(
+    conn: sa.Connection, organization_id: int, connection_id: int, platform_type: str, crm_id: str
+) -> None:
+    """Forget the link of one CRM record."""
+    conn.execute(
+        links.delete().where(
+            links.c.organization_id == organization_id,
+            links.c.connection_id == connection_id,
+            links.c.platform_type == platform_type,
+            links.c.crm_id == crm_id,
+        )
+    )
+
+
+def count(conn: sa.Connection, organization_id: int, connection_id: int, platform_type: str) -> int:
+    """How many records of ``platform_type`` are linked on this connection."""
+    return int(
+        conn.execute(
+            sa.select(sa.func.count()).where(
+                links.c.organization_id == organization_id,
+                links.c.connection_id == connection_id,
+                links.c.platform_type == platform_type,
+            )
+        ).scalar_one()
+    )

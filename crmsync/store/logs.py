@@ -1,0 +1,129 @@
+"""Log entries: one per record operation, newest first, paged by keyset."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+import sqlalchemy as sa
+
+from crmsync.store.tables import log_entries
+from crmsync.store.types import utcnow
+
+Action = Literal["create", "update", "delete", "merge", "pull", "push"]
+Status = Literal["processed", "error", "pending", "skipped"]
+Direction = Literal["pull", "push"]
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """A log entry to write."""
+
+    data_type: str
+    action: Action
+    direction: Direction
+    status: Status
+    message: str
+    crm_id: str | None = None
+    platform_id: int | None = None
+    details: dict[str, Any] | None = field(default=None)
+
+
+@dataclass(frozen=True)
+class StoredLogEntry:
+    """A log entry as read back."""
+
+    id: int
+    connection_id: int | None
+    run_id: int | None
+    data_type: str
+    action: str
+    direction: str
+    status: str
+    message: str
+    details: dict[str, Any] | None
+    crm_id: str | None
+    platform_id: int | None
+    created_at: datetime
+
+
+def write(
+    conn: sa.Connection,
+    organization_id: int,
+    entries: Sequence[LogEntry],
+    *,
+    connection_id: int | None,
+    run_id: int | None,
+) -> None:
+    """Append log entries (in the transaction of the work they describe)."""
+    if not entries:
+        return
+    now = utcnow()
+    conn.execute(
+        log_entries.insert(),
+        [
+            {
+                "organization_id": organization_id,
+                "connection_id": connection_id,
+                "run_id": run_id,
+                "data_type": e.data_type,
+                "action": e.action,
+                "direction": e.direction,
+                "status": e.status,
+                "message": e.message,
+                "details": e.details,
+                "crm_id": e.crm_id,
+                "platform_id": e.platform_id,
+                "created_at": now,
+            }
+            for e in entries
+        ],
+    )
+
+
+def page(
+    conn: sa.Connection,
+    organization_id: int,
+    *,
+    status: str | None = None,
+    data_type: str | None = None,
+    direction: str | None = None,
+    run_id: int | None = None,
+    since: datetime | None = None,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> list[StoredLogEntry]:
+    """Newest entries first; pass the last id seen as ``before_id`` for the next page."""
+    query = sa.select(log_entries).where(log_entries.c.organization_id == organization_id)
+    if status is not None:
+        query = query.where(log_entries.c.status == status)
+    if data_type is not None:
+        query = query.where(log_entries.c.data_type == data_type)
+    if direction is not None:
+        query = query.where(log_entries.c.direction == direction)
+    if run_id is not None:
+        query = query.where(log_entries.c.run_id == run_id)
+    if since is not None:
+        query = query.where(log_entries.c.created_at >= since)
+    if before_id is not None:
+        query = query.where(log_entries.c.id < before_id)
+    rows = conn.execute(query.order_by(log_entries.c.id.desc()).limit(limit))
+    return [
+        StoredLogEntry(
+            id=r.id,
+            connection_id=r.connection_id,
+            run_id=r.run_id,
+            data_type=r.data_type,
+            action=r.action,
+            direction=r.direction,
+            status=r.status,
+            message=r.message,
+            details=r.details,
+            crm_id=r.crm_id,
+            platform_id=r.platform_id,
+            created_at=r.created_at,
+        )
+        for r in rows
+    ]

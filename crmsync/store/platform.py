@@ -1,0 +1,215 @@
+"""The platform's own tables: the donation platform that the ``npsp`` profile syncs.
+
+In a real deployment these belong to the application; crmsync ships them so that the
+embedded default and the demo have a platform to sync into. Lookup columns are foreign keys
+with ON DELETE SET NULL, so removing a parent never deletes an application's row silently.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from crmsync.store.tables import metadata
+from crmsync.store.types import UTCDateTime
+
+Money = sa.Numeric(18, 2)
+
+
+def _platform_table(
+    name: str, *columns: sa.Column[object], parents: dict[str, str] | None = None
+) -> sa.Table:
+    lookups = [
+        sa.Column(column, sa.BigInteger, sa.ForeignKey(f"{target}.id", ondelete="SET NULL"), index=True)
+        for column, target in (parents or {}).items()
+    ]
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+        sa.Column(
+            "organization_id",
+            sa.Integer,
+            sa.ForeignKey("crmsync_organizations.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        *lookups,
+        *columns,
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+        info={"platform": True},
+    )
+
+
+def _address() -> list[sa.Column[object]]:
+    return [
+        sa.Column("street", sa.Text),
+        sa.Column("city", sa.String(100)),
+        sa.Column("state", sa.String(100)),
+        sa.Column("postal_code", sa.String(40)),
+        sa.Column("country", sa.String(100)),
+    ]
+
+
+funds = _platform_table(
+    "funds",
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("active", sa.Boolean),
+)
+
+households = _platform_table(
+    "households",
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("phone", sa.String(40)),
+    *_address(),
+)
+
+supporters = _platform_table(
+    "supporters",
+    sa.Column("first_name", sa.String(80)),
+    sa.Column("last_name", sa.String(80), nullable=False),
+    sa.Column("email", sa.String(255)),
+    sa.Column("phone", sa.String(40)),
+    sa.Column("mobile_phone", sa.String(40)),
+    sa.Column("title", sa.String(128)),
+    sa.Column("birthdate", sa.Date),
+    *_address(),
+    sa.Column("do_not_contact", sa.Boolean),
+    sa.Column("email_opt_out", sa.Boolean),
+    parents={"household_id": "households"},
+)
+# Matching supporters by email compares case-folded, trimmed values.
+sa.Index(
+    "ix_supporters_email_norm", supporters.c.organization_id, sa.func.lower(sa.func.trim(supporters.c.email))
+)
+
+organizations = _platform_table(
+    "organizations",
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("phone", sa.String(40)),
+    sa.Column("website", sa.String(255)),
+    sa.Column("industry", sa.String(100)),
+    *_address(),
+    parents={"primary_contact_id": "supporters"},
+)
+
+campaigns = _platform_table(
+    "campaigns",
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("type", sa.String(100)),
+    sa.Column("status", sa.String(100)),
+    sa.Column("start_date", sa.Date),
+    sa.Column("end_date", sa.Date),
+    sa.Column("is_active", sa.Boolean),
+    sa.Column("expected_revenue", Money),
+    sa.Column("description", sa.Text),
+)
+
+recurring_donations = _platform_table(
+    "recurring_donations",
+    sa.Column("name", sa.String(255)),
+    sa.Column("amount", Money),
+    sa.Column("installment_period", sa.String(40)),
+    sa.Column("installments", sa.Integer),
+    sa.Column("date_established", sa.Date),
+    sa.Column("next_payment_date", sa.Date),
+    sa.Column("status", sa.String(40)),
+    sa.Column("day_of_month", sa.String(8)),
+    sa.Column("payment_method", sa.String(40)),
+    parents={
+        "supporter_id": "supporters",
+        "household_id": "households",
+        "donor_organization_id": "organizations",
+        "campaign_id": "campaigns",
+    },
+)
+
+_GIFT_PARENTS = {
+    "supporter_id": "supporters",
+    "household_id": "households",
+    "donor_organization_id": "organizations",
+    "campaign_id": "campaigns",
+}
+
+pledges = _platform_table(
+    "pledges",
+    sa.Column("name", sa.String(255)),
+    sa.Column("amount", Money),
+    sa.Column("pledged_on", sa.Date),
+    sa.Column("stage", sa.String(40)),
+    sa.Column("description", sa.Text),
+    parents=_GIFT_PARENTS,
+)
+
+transactions = _platform_table(
+    "transactions",
+    sa.Column("name", sa.String(255)),
+    sa.Column("amount", Money),
+    sa.Column("close_date", sa.Date),
+    sa.Column("stage", sa.String(40)),
+    sa.Column("description", sa.Text),
+    sa.Column("acknowledgment_status", sa.String(40)),
+    parents={**_GIFT_PARENTS, "recurring_donation_id": "recurring_donations"},
+)
+
+transaction_payments = _platform_table(
+    "transaction_payments",
+    sa.Column("amount", Money),
+    sa.Column("payment_date", sa.Date),
+    sa.Column("scheduled_date", sa.Date),
+    sa.Column("paid", sa.Boolean),
+    sa.Column("payment_method", sa.String(40)),
+    sa.Column("check_reference", sa.String(255)),
+    parents={"transaction_id": "transactions"},
+)
+
+fund_allocations = _platform_table(
+    "fund_allocations",
+    sa.Column("amount", Money),
+    sa.Column("percent", sa.Numeric(9, 6)),
+    parents={
+        "fund_id": "funds",
+        "transaction_id": "transactions",
+        "pledge_id": "pledges",
+        "recurring_donation_id": "recurring_donations",
+        "campaign_id": "campaigns",
+    },
+)
+
+campaign_members = _platform_table(
+    "campaign_members",
+    sa.Column("status", sa.String(40)),
+    parents={"campaign_id": "campaigns", "supporter_id": "supporters"},
+)
+
+soft_credits = _platform_table(
+    "soft_credits",
+    sa.Column("amount", Money),
+    sa.Column("role", sa.String(255)),
+    parents={"supporter_id": "supporters", "transaction_id": "transactions", "pledge_id": "pledges"},
+)
+
+subscriptions = _platform_table(
+    "subscriptions",
+    sa.Column("list_name", sa.String(255), nullable=False),
+    sa.Column("channel", sa.String(20)),
+    sa.Column("status", sa.String(20)),
+    sa.Column("subscribed_at", UTCDateTime),
+    sa.Column("unsubscribed_at", UTCDateTime),
+    sa.Column("source", sa.String(255)),
+    parents={"supporter_id": "supporters"},
+)
+
+
+def platform_tables() -> dict[str, sa.Table]:
+    """Every platform table, by platform type."""
+    return {name: table for name, table in metadata.tables.items() if table.info.get("platform")}
+
+
+def platform_table(platform_type: str) -> sa.Table:
+    """The table of ``platform_type``; KeyError if the platform has none."""
+    table = metadata.tables.get(platform_type)
+    if table is None or not table.info.get("platform"):
+        raise KeyError(platform_type)
+    return table

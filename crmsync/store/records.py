@@ -1,0 +1,174 @@
+"""Platform records of any type: batch inserts and updates, matching, re-pointing, export."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from crmsync.store.links import chunks
+from crmsync.store.platform import platform_table
+from crmsync.store.tables import links
+from crmsync.store.types import utcnow
+
+
+def insert_many(
+    conn: sa.Connection, organization_id: int, platform_type: str, rows: Sequence[Mapping[str, Any]]
+) -> list[int]:
+    """Insert rows of one type; returns their new ids in input order."""
+    if not rows:
+        return []
+    table = platform_table(platform_type)
+    now = utcnow()
+    params = [
+        {**row, "organization_id": organization_id, "created_at": now, "updated_at": now} for row in rows
+    ]
+    result = conn.execute(
+        table.insert().returning(table.c.id, sort_by_parameter_order=True),
+        params,
+    )
+    return [int(r[0]) for r in result]
+
+
+def update_many(
+    conn: sa.Connection,
+    organization_id: int,
+    platform_type: str,
+    rows: Sequence[tuple[int, Mapping[str, Any]]],
+) -> None:
+    """Update (id, values) pairs of one type; rows sharing a column set go in one statement."""
+    if not rows:
+        return
+    table = platform_table(platform_type)
+    now = utcnow()
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for record_id, values in rows:
+        columns = tuple(sorted(values))
+        params = {f"v_{c}": values[c] for c in columns}
+        params["b_id"] = record_id
+        groups.setdefault(columns, []).append(params)
+    for columns, batch in groups.items():
+        stmt = (
+            table.update()
+            .where(table.c.organization_id == organization_id, table.c.id == sa.bindparam("b_id"))
+            .values({**{c: sa.bindparam(f"v_{c}") for c in columns}, "updated_at": now})
+        )
+        conn.execute(stmt, batch)
+
+
+def get_many(
+    conn: sa.Connection, organization_id: int, platform_type: str, ids: Sequence[int]
+) -> dict[int, dict[str, Any]]:
+    """Rows by id."""
+    table = platform_table(platform_type)
+    found: dict[int, dict[str, Any]] = {}
+    for part in chunks(sorted(set(ids))):
+        for row in conn.execute(
+            sa.select(table).where(table.c.organization_id == organization_id, table.c.id.in_(part))
+        ):
+            found[row.id] = dict(row._mapping)
+    return found
+
+
+def normalized(value: Any, how: str) -> Any:
+    """A match key part: case-folded and trimmed text for ``casefold``, else the value itself."""
+    if how == "casefold" and isinstance(value, str):
+        return value.strip().casefold()
+    return value
+
+
+def find_unlinked_matches(
+    conn: sa.Connection,
+    organization_id: int,
+    connection_id: int,
+    platform_type: str,
+    columns: Sequence[str],
+    normalize: str,
+    keys: Sequence[tuple[Any, ...]],
+) -> dict[tuple[Any, ...], int]:
+    """Platform rows without a link on this connection whose ``columns`` equal a key.
+
+    Returns key -> the lowest matching id (oldest record), so repeated runs pick the same one.
+    """
+    if not keys:
+        return {}
+    table = platform_table(platform_type)
+    linked = sa.select(links.c.platform_id).where(
+        links.c.organization_id == organization_id,
+        links.c.connection_id == connection_id,
+        links.c.platform_type == platform_type,
+    )
+    exprs: list[sa.ColumnElement[Any]] = []
+    for name in columns:
+        column = table.c[name]
+        exprs.append(
+            sa.func.lower(sa.func.trim(column)) if normalize == "casefold" and _is_text(column) else column
+        )
+    found: dict[tuple[Any, ...], int] = {}
+    unique = sorted(set(keys), key=repr)
+    # A single-column key uses IN; compound keys are rare (campaign members) and small.
+    size = 400 if len(columns) == 1 else 100
+    for part in chunks(unique, size):
+        if len(columns) == 1:
+            condition: sa.ColumnElement[bool] = exprs[0].in_([k[0] for k in part])
+        else:
+            condition = sa.or_(*(sa.and_(*(e == v for e, v in zip(exprs, k, strict=True))) for k in part))
+        rows = conn.execute(
+            sa.select(table.c.id, *(e.label(f"k{i}") for i, e in enumerate(exprs)))
+            .where(table.c.organization_id == organization_id, condition, table.c.id.not_in(linked))
+            .order_by(table.c.id)
+        )
+        for row in rows:
+            key = tuple(row[i + 1] for i in range(len(columns)))
+            found.setdefault(key, int(row.id))
+    return found
+
+
+def _is_text(column: sa.Column[Any]) -> bool:
+    return isinstance(column.type, sa.String)
+
+
+def repoint(
+    conn: sa.Connection,
+    organization_id: int,
+    platform_type: str,
+    column: str,
+    old_id: int,
+    new_id: int,
+) -> int:
+    """Move children of ``old_id`` to ``new_id`` in one lookup column; returns rows moved."""
+    table = platform_table(platform_type)
+    result = conn.execute(
+        table.update()
+        .where(table.c.organization_id == organization_id, table.c[column] == old_id)
+        .values({column: new_id, "updated_at": utcnow()})
+    )
+    return int(result.rowcount)
+
+
+def delete(conn: sa.Connection, organization_id: int, platform_type: str, record_id: int) -> bool:
+    """Delete one platform row; returns whether it existed."""
+    table = platform_table(platform_type)
+    result = conn.execute(
+        table.delete().where(table.c.organization_id == organization_id, table.c.id == record_id)
+    )
+    return bool(result.rowcount)
+
+
+def export(
+    conn: sa.Connection, organization_id: int, platform_type: str, connection_id: int | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every row of a type with its CRM id (on ``connection_id``), streamed in id order."""
+    table = platform_table(platform_type)
+    query = sa.select(table, links.c.crm_id).where(table.c.organization_id == organization_id)
+    join_on = (
+        (links.c.platform_id == table.c.id)
+        & (links.c.platform_type == platform_type)
+        & (links.c.organization_id == organization_id)
+    )
+    if connection_id is not None:
+        join_on = join_on & (links.c.connection_id == connection_id)
+    query = query.select_from(table.outerjoin(links, join_on)).order_by(table.c.id)
+    for row in conn.execution_options(yield_per=1000).execute(query):
+        yield dict(row._mapping)

@@ -1,0 +1,202 @@
+"""crmsync's own tables: tenancy, connections, toggles, links, cursors, runs, logs.
+
+They live in the platform's database beside the application's tables (prefixed ``crmsync_``)
+so that a link or cursor is written in the same transaction as the rows it describes.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from crmsync.store.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING)
+
+# Ids that grow past 2**31 (log entries) are BIGINT on PostgreSQL; SQLite needs INTEGER
+# for the rowid alias that makes them autoincrement.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def _org_fk() -> sa.Column[int]:
+    return sa.Column(
+        "organization_id",
+        sa.Integer,
+        sa.ForeignKey("crmsync_organizations.id", ondelete="CASCADE"),
+        nullable=False,
+    )
+
+
+def _connection_fk() -> sa.Column[int]:
+    return sa.Column(
+        "connection_id",
+        sa.Integer,
+        sa.ForeignKey("crmsync_connections.id", ondelete="CASCADE"),
+        nullable=False,
+    )
+
+
+organizations = sa.Table(
+    "crmsync_organizations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+connections = sa.Table(
+    "crmsync_connections",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    _org_fk(),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("crm", sa.String(32), nullable=False),
+    sa.Column("profile", sa.String(200), nullable=False),
+    # Non-secret settings (instance URL, API version, auth flow, lookback, policies).
+    sa.Column("settings", sa.JSON, nullable=False),
+    # Fernet tokens: credentials as configured, and the current access/refresh token.
+    sa.Column("credentials", sa.Text, nullable=True),
+    sa.Column("token", sa.Text, nullable=True),
+    sa.Column("config_hash", sa.String(64), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("organization_id", "name"),
+)
+
+toggles = sa.Table(
+    "crmsync_toggles",
+    metadata,
+    _org_fk(),
+    _connection_fk(),
+    sa.Column("platform_type", sa.String(64), nullable=False),
+    sa.Column("pull", sa.Boolean, nullable=False),
+    sa.Column("push", sa.Boolean, nullable=False),
+    sa.PrimaryKeyConstraint("connection_id", "platform_type"),
+)
+
+settings = sa.Table(
+    "crmsync_settings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    _org_fk(),
+    sa.Column("connection_id", sa.Integer, sa.ForeignKey("crmsync_connections.id", ondelete="CASCADE")),
+    sa.Column("key", sa.String(100), nullable=False),
+    sa.Column("value", sa.JSON, nullable=True),
+    sa.UniqueConstraint("organization_id", "connection_id", "key"),
+)
+
+links = sa.Table(
+    "crmsync_links",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    _org_fk(),
+    _connection_fk(),
+    sa.Column("platform_type", sa.String(64), nullable=False),
+    sa.Column("platform_id", sa.BigInteger, nullable=False),
+    sa.Column("crm_object", sa.String(100), nullable=False),
+    sa.Column("crm_id", sa.String(64), nullable=False),
+    # The CRM's own modification stamp of the version last applied, as the CRM gave it,
+    # and a hash of the mapped values: together they make re-reads and echoes cheap to skip.
+    sa.Column("crm_modstamp", sa.String(40), nullable=True),
+    sa.Column("values_hash", sa.String(32), nullable=True),
+    sa.Column("synced_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("connection_id", "platform_type", "platform_id"),
+    sa.UniqueConstraint("connection_id", "platform_type", "crm_id"),
+)
+
+cursors = sa.Table(
+    "crmsync_cursors",
+    metadata,
+    _org_fk(),
+    _connection_fk(),
+    sa.Column("platform_type", sa.String(64), nullable=False),
+    sa.Column("field", sa.String(64), nullable=False),
+    # The high-water mark exactly as the CRM wrote it, and the last id at that mark.
+    sa.Column("value", sa.String(40), nullable=False),
+    sa.Column("last_id", sa.String(64), nullable=False),
+    # True while a pass over the object is under way: a restart resumes strictly after
+    # (value, last_id) instead of re-reading the lookback window.
+    sa.Column("in_progress", sa.Boolean, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("connection_id", "platform_type", "field"),
+)
+
+runs = sa.Table(
+    "crmsync_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    _org_fk(),
+    _connection_fk(),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime, nullable=True),
+    sa.Column("counts", sa.JSON, nullable=False),
+    sa.Column("api_calls", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("message", sa.Text, nullable=True),
+    sa.Index(None, "organization_id", "connection_id", "started_at"),
+)
+
+log_entries = sa.Table(
+    "crmsync_log_entries",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    _org_fk(),
+    sa.Column("connection_id", sa.Integer, sa.ForeignKey("crmsync_connections.id", ondelete="CASCADE")),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("crmsync_runs.id", ondelete="SET NULL")),
+    sa.Column("data_type", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("direction", sa.String(8), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("details", sa.JSON, nullable=True),
+    sa.Column("crm_id", sa.String(64), nullable=True),
+    sa.Column("platform_id", sa.BigInteger, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    # Keyset pagination newest-first, overall and per status.
+    sa.Index(None, "organization_id", "id"),
+    sa.Index(None, "organization_id", "status", "id"),
+    sa.Index(None, "organization_id", "data_type", "platform_id"),
+)
+
+pull_retries = sa.Table(
+    "crmsync_pull_retries",
+    metadata,
+    _org_fk(),
+    _connection_fk(),
+    sa.Column("platform_type", sa.String(64), nullable=False),
+    sa.Column("crm_id", sa.String(64), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("first_failed_at", UTCDateTime, nullable=False),
+    sa.Column("last_failed_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("connection_id", "platform_type", "crm_id"),
+)
+
+pending_removals = sa.Table(
+    "crmsync_pending_removals",
+    metadata,
+    _org_fk(),
+    _connection_fk(),
+    sa.Column("platform_type", sa.String(64), nullable=False),
+    sa.Column("crm_id", sa.String(64), nullable=False),
+    sa.Column("master_crm_id", sa.String(64), nullable=True),
+    sa.Column("seen_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("connection_id", "platform_type", "crm_id"),
+)
+
+leases = sa.Table(
+    "crmsync_leases",
+    metadata,
+    sa.Column("connection_id", sa.Integer, sa.ForeignKey("crmsync_connections.id", ondelete="CASCADE")),
+    sa.Column("owner", sa.String(200), nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("connection_id"),
+)

@@ -1,0 +1,40 @@
+"""Text templates the CLI writes."""
+
+CONFIG_TEMPLATE = """# crmsync configuration. Values written as "env:NAME" are read from the environment
+# variable NAME, so credentials never live in this file.
+
+# Where the platform lives: a SQLite file (the embedded default) or PostgreSQL, e.g.
+# "postgresql+psycopg://user@host:5432/platform".
+database_url = "sqlite:///crmsync.db"
+
+# The tenant these connections belong to (the embedded default has one).
+organization = "default"
+
+# One table per CRM connection. Credentials are encrypted at rest with the key in
+# $CRMSYNC_SECRET_KEY (create one with `crmsync keygen`).
+[connections.salesforce]
+crm = "salesforce"
+profile = "npsp"                        # packaged profile, or a path to a profile YAML file
+login_url = "https://login.salesforce.com"   # https://test.salesforce.com for a sandbox
+api_version = "61.0"
+auth = "password"                       # password | client_credentials | refresh_token | jwt
+client_id = "env:SF_CLIENT_ID"          # the connected app's consumer key
+client_secret = "env:SF_CLIENT_SECRET"
+username = "env:SF_USERNAME"
+password = "env:SF_PASSWORD"
+# security_token = "env:SF_SECURITY_TOKEN"   # appended to the password when the org needs it
+# private_key_file = "/etc/crmsync/sf.key"   # for auth = "jwt"
+lookback_seconds = 300                  # overlap of incremental pulls, catches late commits
+
+# Toggles: nothing moves that is not switched on. "default" applies to every object
+# not listed.
+[connections.salesforce.toggles]
+default = { pull = true, push = false }
+# subscriptions = { pull = false, push = false }
+
+# Filters: conditions every pull of an object respects (values are escaped for you).
+# [[connections.salesforce.filters.supporters]]
+# field = "LastName"
+# op = "!="
+# value = "Test"
+"""

@@ -1,0 +1,126 @@
+"""Platform records: bulk writes, matching on normalised keys, re-pointing children, leases."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from crmsync.engine.workspace import Workspace
+from crmsync.errors import RunBusyError
+from crmsync.store import leases, links, records, retries, tenancy
+from crmsync.store.links import NewLink
+
+
+def _connection(ws: Workspace) -> int:
+    with ws.engine.begin() as conn:
+        cid, _ = tenancy.upsert_connection(
+            conn, ws.organization_id, name="c", crm="salesforce", profile="npsp", settings_={}, credentials=None,
+            config_hash=None,
+        )
+    return cid
+
+
+def test_insert_update_and_get(workspace: Workspace) -> None:
+    org = workspace.organization_id
+    with workspace.engine.begin() as conn:
+        ids = records.insert_many(conn, org, "households", [{"name": "A"}, {"name": "B"}, {"name": "C"}])
+        assert len(set(ids)) == 3
+        records.update_many(conn, org, "households", [(ids[0], {"name": "A2"}), (ids[1], {"phone": "1"})])
+        rows = records.get_many(conn, org, "households", ids)
+    assert [rows[i]["name"] for i in ids] == ["A2", "B", "C"]
+    assert rows[ids[1]]["phone"] == "1"
+    assert rows[ids[0]]["updated_at"].tzinfo is not None
+
+
+def test_matching_is_case_and_space_insensitive_and_skips_linked(workspace: Workspace) -> None:
+    org = workspace.organization_id
+    cid = _connection(workspace)
+    with workspace.engine.begin() as conn:
+        ids = records.insert_many(
+            conn,
+            org,
+            "supporters",
+            [
+                {"last_name": "A", "email": " Ada@Example.org "},
+                {"last_name": "B", "email": "bob@example.org"},
+                {"last_name": "C", "email": "ada@example.org"},
+            ],
+        )
+        links.write(conn, org, cid, [NewLink("supporters", ids[1], "Contact", "003B", "t", "h")])
+        found = records.find_unlinked_matches(
+            conn, org, cid, "supporters", ["email"], "casefold", [("ada@example.org",), ("bob@example.org",)]
+        )
+    # The oldest unlinked row wins; the linked one is never matched again.
+    assert found == {("ada@example.org",): ids[0]}
+
+
+def test_repoint_moves_children_only_within_the_organization(workspace: Workspace) -> None:
+    org = workspace.organization_id
+    with workspace.engine.begin() as conn:
+        other = tenancy.ensure_organization(conn, "other")
+        loser, master = records.insert_many(conn, org, "supporters", [{"last_name": "L"}, {"last_name": "M"}])
+        (foreign,) = records.insert_many(conn, other, "supporters", [{"last_name": "F"}])
+        gifts = records.insert_many(
+            conn, org, "transactions", [{"supporter_id": loser}, {"supporter_id": loser}, {"supporter_id": master}]
+        )
+        (foreign_gift,) = records.insert_many(conn, other, "transactions", [{"supporter_id": foreign}])
+        assert records.repoint(conn, org, "transactions", "supporter_id", loser, master) == 2
+        rows = records.get_many(conn, org, "transactions", gifts)
+        assert {r["supporter_id"] for r in rows.values()} == {master}
+        assert records.get_many(conn, other, "transactions", [foreign_gift])[foreign_gift]["supporter_id"] == foreign
+        assert records.delete(conn, org, "supporters", loser)
+        assert not records.delete(conn, other, "supporters", loser)
+
+
+def test_links_insert_then_refresh(workspace: Workspace) -> None:
+    org = workspace.organization_id
+    cid = _connection(workspace)
+    with workspace.engine.begin() as conn:
+        links.write(conn, org, cid, [NewLink("funds", 1, "GAU", "a0A1", "t1", "h1")])
+        links.write(conn, org, cid, [NewLink("funds", 1, "GAU", "a0A1", "t2", "h2")])
+        found = links.by_crm_ids(conn, org, cid, "funds", ["a0A1", "a0A2"])
+        assert list(found) == ["a0A1"]
+        assert (found["a0A1"].crm_modstamp, found["a0A1"].values_hash) == ("t2", "h2")
+        assert links.count(conn, org, cid, "funds") == 1
+        links.remove(conn, org, cid, "funds", "a0A1")
+        assert links.count(conn, org, cid, "funds") == 0
+
+
+def test_retries_count_attempts(workspace: Workspace) -> None:
+    org = workspace.organization_id
+    cid = _connection(workspace)
+    with workspace.engine.begin() as conn:
+        retries.note_failures(conn, org, cid, "funds", [("x", "r1"), ("y", "r1")])
+        retries.note_failures(conn, org, cid, "funds", [("x", "r2")])
+        assert retries.failures(conn, org, cid, "funds") == ["x", "y"]
+        retries.clear_failures(conn, org, cid, "funds", ["x"])
+        assert retries.failures(conn, org, cid, "funds") == ["y"]
+
+
+def test_leases_exclude_a_second_owner_until_released_or_expired(workspace: Workspace) -> None:
+    cid = _connection(workspace)
+    with workspace.engine.begin() as conn:
+        leases.acquire(conn, cid, "elsewhere:1:a")
+    with pytest.raises(RunBusyError, match="another crmsync process"), workspace.engine.begin() as conn:
+        leases.acquire(conn, cid, "elsewhere:2:b")
+    with workspace.engine.begin() as conn:
+        leases.release(conn, cid, "elsewhere:1:a")
+        leases.acquire(conn, cid, "elsewhere:2:b", ttl=timedelta(seconds=-1))
+        # An expired lease is taken over.
+        leases.acquire(conn, cid, "elsewhere:3:c")
+    with pytest.raises(RunBusyError, match="lost its lease"), workspace.engine.begin() as conn:
+        leases.renew(conn, cid, "elsewhere:2:b")
+
+
+def test_a_dead_local_process_does_not_block(workspace: Workspace) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    cid = _connection(workspace)
+    with workspace.engine.begin() as conn:
+        leases.acquire(conn, cid, f"{socket.gethostname()}:{child.pid}:dead")
+        leases.acquire(conn, cid, "me:1:x")
