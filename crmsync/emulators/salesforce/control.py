@@ -1,0 +1,293 @@
+"""The control API under ``/__emulator__/``: JSON in and out, no authentication, no API usage.
+
+Tests and demos drive the emulated org with it, standing in for what happens in the
+Salesforce screens and in Salesforce itself. Full reference: ``CONTROL_API.md``.
+
+==========================================  ===============================================
+``GET  /__emulator__/health``               liveness, org id, record total, clock
+``GET  /__emulator__/stats``                API calls (total, by resource), records and
+                                            deleted records per object
+``POST /__emulator__/reset``                empty org (admin user only), usage, cursors and
+                                            faults cleared; sessions stay valid
+``POST /__emulator__/seed``                 ``{"preset":"npsp","records":N,"seed":1}``
+``POST /__emulator__/load``                 a data file ``{"Contact":[{"Id":..},..],..}``
+``GET  /__emulator__/records/{Obj}/{id}``   one record, every field (deleted ones too)
+``POST /__emulator__/records/{Obj}``        ``{"fields":{..}}``: create as a user in the screen
+``PATCH /__emulator__/records/{Obj}/{id}``  ``{"fields":{..},"system":false}``; system=true is
+                                            an automation: only SystemModstamp moves
+``DELETE /__emulator__/records/{Obj}/{id}`` delete as a user (cascades like the API)
+``POST /__emulator__/merge``                ``{"object","master","losers":[..],"fields"?}``
+``POST /__emulator__/delete``               ``{"object","ids":[..]}``
+``POST /__emulator__/undelete``             ``{"object","ids":[..]}``
+``GET|POST /__emulator__/clock``            ``{"freeze":true}`` ``{"freeze":false}``
+                                            ``{"set":"2024-01-01T00:00:00Z"}``
+                                            ``{"advance_seconds":N}`` ``{"real_time":true}``
+``GET|POST /__emulator__/limits``           ``{"daily_api_requests":N,"used":M}``
+``GET|POST /__emulator__/auth``             ``{"session_seconds":N}``
+``POST /__emulator__/auth/expire-sessions`` every access token stops working
+``POST /__emulator__/auth/jwt-keys``        ``{"client_id":..,"public_key_pem":..}``
+``GET|POST|DELETE /__emulator__/faults``    list, add one rule, clear all (see faults.py)
+==========================================  ===============================================
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .clock import parse_datetime
+from .errors import ApiError
+from .loader import LoadError, load_document
+from .responses import json_response, read_json
+from .seed import PRESETS, seed_npsp
+from .state import EmulatorState
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class ControlError(Exception):
+    """A control request that cannot be carried out; answered 400 with the reason."""
+
+
+def _state(request: Request) -> EmulatorState:
+    state: EmulatorState = request.app.state.emulator
+    return state
+
+
+def _guarded(endpoint: Callable[[Request, EmulatorState], Awaitable[Any]], status: int = 200) -> Endpoint:
+    """Run ``endpoint``, turning its result into JSON and its failures into error answers."""
+
+    async def wrapper(request: Request) -> Response:
+        try:
+            result = await endpoint(request, _state(request))
+        except ApiError as error:
+            body = {"errorCode": error.error_code, "message": error.message, "fields": error.fields}
+            return json_response(body, 400 if error.status < 400 else error.status)
+        except LoadError as error:
+            problems: dict[str, Any] = {
+                "errorCode": "LOAD_FAILED",
+                "message": str(error),
+                "problems": [p.to_json() for p in error.problems],
+            }
+            return json_response(problems, 400)
+        except (ControlError, ValueError) as error:
+            return json_response({"errorCode": "INVALID_REQUEST", "message": str(error)}, 400)
+        if isinstance(result, Response):
+            return result
+        return json_response(result, status)
+
+    return wrapper
+
+
+async def _object_body(request: Request) -> dict[str, Any]:
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise ControlError("the body must be a JSON object")
+    return body
+
+
+def _require(body: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
+    value = body.get(key)
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+        raise ControlError(f"{key!r} is required and must be a {getattr(kind, '__name__', kind)}")
+    return value
+
+
+async def health(request: Request, state: EmulatorState) -> dict[str, Any]:
+    """Liveness and identity."""
+    return {
+        "status": "ok",
+        "org_id": state.org.org_id,
+        "user_id": state.org.user_id,
+        "records": state.org.total(),
+        "clock": state.org.clock.describe(),
+        "api_usage": state.usage.header(),
+    }
+
+
+async def stats(request: Request, state: EmulatorState) -> dict[str, Any]:
+    """API calls and record counts."""
+    return state.stats()
+
+
+async def reset(request: Request, state: EmulatorState) -> dict[str, Any]:
+    """Back to an empty org."""
+    state.org.reset()
+    state.usage.reset()
+    state.cursors.clear()
+    state.faults.clear()
+    return {"status": "reset", "records": state.org.total()}
+
+
+async def seed(request: Request, state: EmulatorState) -> dict[str, Any]:
+    """Replace the records with a seeded org."""
+    body = await _object_body(request)
+    preset = body.get("preset", "npsp")
+    if preset not in PRESETS:
+        raise ControlError(f"unknown preset {preset!r}; known: {', '.join(PRESETS)}")
+    records = _require(body, "records", int)
+    seed_value = body.get("seed", 1)
+    if not isinstance(seed_value, int):
+        raise ControlError("'seed' must be an integer")
+    started = time.perf_counter()
+    counts = seed_npsp(state.org, records, seed_value)
+    state.cursors.clear()
+    return {"records": counts, "total": state.org.total(), "seconds": round(time.perf_counter() - started, 3)}
+
+
+async def load(request: Request, state: EmulatorState) -> dict[str, Any]:
+    """Add the records of a data file."""
+    return {"loaded": load_document(state.org, await read_json(request))}
+
+
+async def record(request: Request, state: EmulatorState) -> Any:
+    """Read, change or delete one record as a user (or an automation)."""
+    obj = state.org.object_def(request.path_params["object"])
+    record_id = request.path_params["id"]
+    if request.method == "GET":
+        row = state.org.get(obj.name, record_id)
+        if row is None:
+            raise ApiError(404, "NOT_FOUND", f"no {obj.name} with id {record_id}")
+        return row.to_dict()
+    if request.method == "DELETE":
+        return {"deleted": state.org.delete(obj.name, record_id)}
+    body = await _object_body(request)
+    fields = _require(body, "fields", dict)
+    system = body.get("system", False)
+    if not isinstance(system, bool):
+        raise ControlError("'system' must be true or false")
+    row = state.org.update(obj.name, record_id, fields, system=system)
+    return {key: row[key] for key in ("Id", "LastModifiedDate", "SystemModstamp") if key in row}
+
+
+async def create_record(request: Request, state: EmulatorState) -> Any:
+    """Create a record as a user in the screen."""
+    obj = state.org.object_def(request.path_params["object"])
+    fields = _require(await _object_body(request), "fields", dict)
+    return json_response({"id": state.org.insert(obj.name, fields, origin="ui")}, 201)
+
+
+async def merge(request: Request, state: EmulatorState) -> dict[str, Any]:
+    """Merge records as the merge screen does."""
+    body = await _object_body(request)
+    losers = _require(body, "losers", list)
+    fields = body.get("fields") or {}
+    if not isinstance(fields, dict):
+        raise ControlError("'fields' must be an object of the master's new values")
+    master = state.org.merge(_require(body, "object", str), _require(body, "master", str), losers, fields)
+    return {"master": master["Id"], "merged": [str(loser) for loser in losers]}
+
+
+async def delete(request: Request, state: EmulatorState) -> dict[str, Any]:
+    """Delete several records."""
+    body = await _object_body(request)
+    object_name = _require(body, "object", str)
+    deleted: list[str] = []
+    for record_id in _require(body, "ids", list):
+        deleted.extend(state.org.delete(object_name, str(record_id)))
+    return {"deleted": deleted}
+
+
+async def undelete(request: Request, state: EmulatorState) -> dict[str, Any]:
+    """Restore records from the recycle bin."""
+    body = await _object_body(request)
+    object_name = _require(body, "object", str)
+    restored: list[str] = []
+    for record_id in _require(body, "ids", list):
+        restored.extend(state.org.undelete(object_name, str(record_id)))
+    return {"restored": restored}
+
+
+async def clock(request: Request, state: EmulatorState) -> dict[str, Any]:
+    """Show or steer the org clock."""
+    org_clock = state.org.clock
+    if request.method == "POST":
+        body = await _object_body(request)
+        known = {"freeze", "set", "advance_seconds", "real_time"}
+        if not body or set(body) - known:
+            raise ControlError(f"clock takes one or more of {', '.join(sorted(known))}")
+        if body.get("real_time"):
+            org_clock.real_time()
+        # Freeze first, so a time set in the same request is exactly the frozen instant.
+        if body.get("freeze") is True:
+            org_clock.freeze()
+        if "set" in body:
+            org_clock.set(parse_datetime(_require(body, "set", str)))
+        if "advance_seconds" in body:
+            org_clock.advance(float(_require(body, "advance_seconds", (int, float))))
+        if body.get("freeze") is False:
+            org_clock.unfreeze()
+    return org_clock.describe()
+
+
+async def limits(request: Request, state: EmulatorState) -> dict[str, Any]:
+    """Show or set the daily API allocation and usage."""
+    if request.method == "POST":
+        body = await _object_body(request)
+        daily = body.get("daily_api_requests")
+        used = body.get("used")
+        for name, value in (("daily_api_requests", daily), ("used", used)):
+            if value is not None and (not isinstance(value, int) or value < 0):
+                raise ControlError(f"{name!r} must be a non-negative integer")
+        state.usage.configure(daily_max=daily, used=used)
+    return state.usage.stats()
+
+
+async def auth(request: Request, state: EmulatorState) -> dict[str, Any]:
+    """Show or set session settings."""
+    if request.method == "POST":
+        body = await _object_body(request)
+        seconds = _require(body, "session_seconds", int)
+        if seconds < 1:
+            raise ControlError("'session_seconds' must be positive")
+        state.auth.config.session_seconds = seconds
+    return state.auth.describe()
+
+
+async def expire_sessions(request: Request, state: EmulatorState) -> dict[str, Any]:
+    """Invalidate every access token."""
+    return {"expired": state.auth.expire_all()}
+
+
+async def jwt_keys(request: Request, state: EmulatorState) -> dict[str, Any]:
+    """Register a public key or certificate for JWT bearer assertions."""
+    body = await _object_body(request)
+    client_id = _require(body, "client_id", str)
+    state.auth.register_jwt_key(client_id, _require(body, "public_key_pem", str))
+    return {"client_id": client_id, "registered": True}
+
+
+async def faults(request: Request, state: EmulatorState) -> Any:
+    """List, add or clear fault rules."""
+    if request.method == "POST":
+        rule = state.faults.add(await read_json(request))
+        return json_response({"id": rule.id, "faults": state.faults.list()}, 201)
+    if request.method == "DELETE":
+        return {"cleared": state.faults.clear()}
+    return {"faults": state.faults.list()}
+
+
+PREFIX = "/__emulator__"
+ROUTES = [
+    Route(f"{PREFIX}/health", _guarded(health), methods=["GET"]),
+    Route(f"{PREFIX}/stats", _guarded(stats), methods=["GET"]),
+    Route(f"{PREFIX}/reset", _guarded(reset), methods=["POST"]),
+    Route(f"{PREFIX}/seed", _guarded(seed), methods=["POST"]),
+    Route(f"{PREFIX}/load", _guarded(load), methods=["POST"]),
+    Route(f"{PREFIX}/records/{{object}}", _guarded(create_record), methods=["POST"]),
+    Route(f"{PREFIX}/records/{{object}}/{{id}}", _guarded(record), methods=["GET", "PATCH", "DELETE"]),
+    Route(f"{PREFIX}/merge", _guarded(merge), methods=["POST"]),
+    Route(f"{PREFIX}/delete", _guarded(delete), methods=["POST"]),
+    Route(f"{PREFIX}/undelete", _guarded(undelete), methods=["POST"]),
+    Route(f"{PREFIX}/clock", _guarded(clock), methods=["GET", "POST"]),
+    Route(f"{PREFIX}/limits", _guarded(limits), methods=["GET", "POST"]),
+    Route(f"{PREFIX}/auth", _guarded(auth), methods=["GET", "POST"]),
+    Route(f"{PREFIX}/auth/expire-sessions", _guarded(expire_sessions), methods=["POST"]),
+    Route(f"{PREFIX}/auth/jwt-keys", _guarded(jwt_keys), methods=["POST"]),
+    Route(f"{PREFIX}/faults", _guarded(faults), methods=["GET", "POST", "DELETE"]),
+]

@@ -1,0 +1,141 @@
+"""Optional state file: the org's records, id sequences and API usage in SQLite, written through.
+
+Without a state file the emulator lives in memory. With one, it loads the file on start and
+commits every change as it happens, so a restarted emulator carries on where it stopped
+(access tokens excepted: clients log in again, as after a Salesforce session timeout).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from .ids import IdSequences
+from .org import Org
+from .records import Row
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    id TEXT PRIMARY KEY,
+    object TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+
+class SqliteState:
+    """A SQLite file holding one org; implements the store's ``Journal`` protocol."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        # The server thread writes and the test thread may read; every use holds _lock.
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        """Close the file."""
+        with self._lock:
+            self._db.close()
+
+    # -- Journal ---------------------------------------------------------------------------
+
+    def save(self, rows: Iterable[Row], sequences: Mapping[str, int]) -> None:
+        """Write ``rows`` and the id sequences in one transaction."""
+        payload = [
+            (
+                row["Id"],
+                row.layout.object_name,
+                json.dumps(row.to_dict(skip_none=True), separators=(",", ":")),
+            )
+            for row in rows
+        ]
+        with self._lock, self._transaction():
+            self._db.executemany(
+                "INSERT INTO records (id, object, data) VALUES (?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET object = excluded.object, data = excluded.data",
+                payload,
+            )
+            self._put_meta("sequences", dict(sequences))
+
+    def clear(self) -> None:
+        """Delete every record and the id sequences."""
+        with self._lock, self._transaction():
+            self._db.execute("DELETE FROM records")
+            self._db.execute("DELETE FROM meta WHERE key = 'sequences'")
+
+    # -- other state -----------------------------------------------------------------------
+
+    def put_meta(self, key: str, value: Any) -> None:
+        """Store one JSON value under ``key`` (API usage, settings)."""
+        with self._lock, self._transaction():
+            self._put_meta(key, value)
+
+    def get_meta(self, key: str) -> Any:
+        """The JSON value stored under ``key``, or None."""
+        with self._lock:
+            found = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if found is None else json.loads(found[0])
+
+    def records(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every stored record as (object name, field values), in insertion order."""
+        with self._lock:
+            stored = self._db.execute("SELECT object, data FROM records ORDER BY rowid").fetchall()
+        for object_name, data in stored:
+            yield object_name, json.loads(data)
+
+    def _put_meta(self, key: str, value: Any) -> None:
+        self._db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, json.dumps(value)),
+        )
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    """BEGIN ... COMMIT, or ROLLBACK when the block raises."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+
+
+def restore(org: Org, state: SqliteState) -> int:
+    """Load every record of ``state`` into the empty ``org``; returns how many were loaded."""
+    journal, org.journal = org.journal, None
+    loaded = 0
+    try:
+        for object_name, values in state.records():
+            layout = org.layouts.get(object_name)
+            # A record of an object the catalog no longer has is left in the file, unused.
+            if layout is not None:
+                # Stored rows are complete (unset fields were null), so no defaults apply.
+                org.add(object_name, {name: value for name, value in values.items() if name in layout.index})
+                loaded += 1
+        org.flush()
+    finally:
+        org.journal = journal
+    saved = state.get_meta("sequences") or {}
+    current = org.sequences.state()
+    org.sequences = IdSequences(
+        {prefix: max(current.get(prefix, 1), int(saved.get(prefix, 1))) for prefix in {*current, *saved}}
+    )
+    return loaded
