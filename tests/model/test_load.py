@@ -36,14 +36,18 @@ def test_npsp_profile_loads() -> None:
 def test_unknown_object_is_named() -> None:
     raw = _raw()
     _object(raw, "supporters")["object"] = "Contactt"
-    with pytest.raises(ProfileError, match=r"profile npsp: object supporters: unknown salesforce object 'Contactt'"):
+    with pytest.raises(
+        ProfileError, match=r"profile npsp: object supporters: unknown salesforce object 'Contactt'"
+    ):
         parse_profile(raw)
 
 
 def test_unknown_field_is_named() -> None:
     raw = _raw()
     _object(raw, "supporters")["fields"]["email"] = "Emial"
-    with pytest.raises(ProfileError, match=r"profile npsp: object supporters, field Emial: no such field on Contact"):
+    with pytest.raises(
+        ProfileError, match=r"profile npsp: object supporters, field Emial: no such field on Contact"
+    ):
         parse_profile(raw)
 
 
@@ -57,7 +61,9 @@ def test_unknown_filter_path_is_named() -> None:
 def test_lookup_must_be_a_reference_to_the_targets_object() -> None:
     raw = _raw()
     _object(raw, "supporters")["lookups"] = {"AccountId": {"to": "campaigns", "column": "household_id"}}
-    with pytest.raises(ProfileError, match=r"object supporters, field AccountId: references Account, not Campaign"):
+    with pytest.raises(
+        ProfileError, match=r"object supporters, field AccountId: references Account, not Campaign"
+    ):
         parse_profile(raw)
     raw = _raw()
     _object(raw, "supporters")["lookups"] = {"Email": {"to": "households", "column": "household_id"}}
@@ -68,7 +74,9 @@ def test_lookup_must_be_a_reference_to_the_targets_object() -> None:
 def test_lookup_to_unknown_type_is_named() -> None:
     raw = _raw()
     _object(raw, "supporters")["lookups"] = {"AccountId": {"to": "houses", "column": "household_id"}}
-    with pytest.raises(ProfileError, match=r"object supporters, field AccountId: lookup to unknown type 'houses'"):
+    with pytest.raises(
+        ProfileError, match=r"object supporters, field AccountId: lookup to unknown type 'houses'"
+    ):
         parse_profile(raw)
 
 

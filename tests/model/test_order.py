@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import random
+from importlib import resources
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -40,9 +42,6 @@ def test_payments_are_pulled_inside_the_transactions_step() -> None:
 
 
 def _raw_npsp() -> dict[str, Any]:
-    import yaml
-    from importlib import resources
-
     return yaml.safe_load(resources.files("crmsync.model.profiles").joinpath("npsp.yaml").read_text())
 
 

@@ -11,6 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from crmsync.engine.workspace import Workspace
+from crmsync.errors import ConfigError
 from crmsync.store import tenancy
 from crmsync.store.db import create_db_engine, migrate
 from crmsync.store.tables import metadata, organizations
@@ -30,7 +31,9 @@ def test_migrated_schema_matches_the_declared_tables(workspace: Workspace) -> No
         if conn.dialect.name == "sqlite":
             names = conn.execute(sa.text("SELECT name FROM sqlite_master WHERE type = 'index'")).scalars()
         else:
-            names = conn.execute(sa.text("SELECT indexname FROM pg_indexes WHERE tablename = 'supporters'")).scalars()
+            names = conn.execute(
+                sa.text("SELECT indexname FROM pg_indexes WHERE tablename = 'supporters'")
+            ).scalars()
         assert "ix_supporters_email_norm" in set(names)
 
 
@@ -45,19 +48,28 @@ def test_times_are_aware_utc_both_ways(workspace: Workspace) -> None:
     moment = datetime(2024, 3, 1, 12, 30, tzinfo=paris)
     with workspace.engine.begin() as conn:
         conn.execute(organizations.insert().values(name="tz", created_at=moment))
-        stored = conn.execute(sa.select(organizations.c.created_at).where(organizations.c.name == "tz")).scalar_one()
+        stored = conn.execute(
+            sa.select(organizations.c.created_at).where(organizations.c.name == "tz")
+        ).scalar_one()
     assert stored == moment
     assert stored.tzinfo is not None
     assert stored.utcoffset() == timedelta(0)
     with pytest.raises(sa.exc.StatementError, match="naive datetime"), workspace.engine.begin() as conn:
-        conn.execute(organizations.insert().values(name="naive", created_at=datetime(2024, 1, 1)))  # noqa: DTZ001
+        conn.execute(organizations.insert().values(name="naive", created_at=datetime(2024, 1, 1)))
 
 
 def test_toggles_default_off_and_settings_roundtrip(workspace: Workspace) -> None:
     org = workspace.organization_id
     with workspace.engine.begin() as conn:
         cid, changed = tenancy.upsert_connection(
-            conn, org, name="c", crm="salesforce", profile="npsp", settings_={}, credentials=None, config_hash="a"
+            conn,
+            org,
+            name="c",
+            crm="salesforce",
+            profile="npsp",
+            settings_={},
+            credentials=None,
+            config_hash="a",
         )
         assert changed
         assert tenancy.get_toggles(conn, org, cid) == {}
@@ -69,14 +81,19 @@ def test_toggles_default_off_and_settings_roundtrip(workspace: Workspace) -> Non
         assert tenancy.get_setting(conn, org, "policy", connection_id=cid) == {"x": 2}
         assert tenancy.get_setting(conn, org, "policy") is None
         _, again = tenancy.upsert_connection(
-            conn, org, name="c", crm="salesforce", profile="npsp", settings_={}, credentials=None, config_hash="a"
+            conn,
+            org,
+            name="c",
+            crm="salesforce",
+            profile="npsp",
+            settings_={},
+            credentials=None,
+            config_hash="a",
         )
         assert not again
 
 
-def test_bad_database_urls_say_what_to_fix(tmp_path: object) -> None:
-    from crmsync.errors import ConfigError
-
+def test_bad_database_urls_say_what_to_fix() -> None:
     with pytest.raises(ConfigError, match="not a URL"):
         create_db_engine("not a url")
     with pytest.raises(ConfigError, match="not supported"):

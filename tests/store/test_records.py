@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -15,7 +18,13 @@ from crmsync.store.links import NewLink
 def _connection(ws: Workspace) -> int:
     with ws.engine.begin() as conn:
         cid, _ = tenancy.upsert_connection(
-            conn, ws.organization_id, name="c", crm="salesforce", profile="npsp", settings_={}, credentials=None,
+            conn,
+            ws.organization_id,
+            name="c",
+            crm="salesforce",
+            profile="npsp",
+            settings_={},
+            credentials=None,
             config_hash=None,
         )
     return cid
@@ -62,13 +71,19 @@ def test_repoint_moves_children_only_within_the_organization(workspace: Workspac
         loser, master = records.insert_many(conn, org, "supporters", [{"last_name": "L"}, {"last_name": "M"}])
         (foreign,) = records.insert_many(conn, other, "supporters", [{"last_name": "F"}])
         gifts = records.insert_many(
-            conn, org, "transactions", [{"supporter_id": loser}, {"supporter_id": loser}, {"supporter_id": master}]
+            conn,
+            org,
+            "transactions",
+            [{"supporter_id": loser}, {"supporter_id": loser}, {"supporter_id": master}],
         )
         (foreign_gift,) = records.insert_many(conn, other, "transactions", [{"supporter_id": foreign}])
         assert records.repoint(conn, org, "transactions", "supporter_id", loser, master) == 2
         rows = records.get_many(conn, org, "transactions", gifts)
         assert {r["supporter_id"] for r in rows.values()} == {master}
-        assert records.get_many(conn, other, "transactions", [foreign_gift])[foreign_gift]["supporter_id"] == foreign
+        assert (
+            records.get_many(conn, other, "transactions", [foreign_gift])[foreign_gift]["supporter_id"]
+            == foreign
+        )
         assert records.delete(conn, org, "supporters", loser)
         assert not records.delete(conn, other, "supporters", loser)
 
@@ -114,10 +129,6 @@ def test_leases_exclude_a_second_owner_until_released_or_expired(workspace: Work
 
 
 def test_a_dead_local_process_does_not_block(workspace: Workspace) -> None:
-    import socket
-    import subprocess
-    import sys
-
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     cid = _connection(workspace)
