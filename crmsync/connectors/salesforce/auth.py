@@ -11,6 +11,9 @@ from typing import Any, Literal, Protocol
 
 import httpx
 import jwt
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from crmsync.errors import AuthError, ConfigError, ProtocolError, TransientError, UnreachableError
 
@@ -101,9 +104,16 @@ def obtain_token(http: httpx.Client, creds: Credentials, *, previous: Token | No
         form = {"grant_type": "refresh_token", "refresh_token": refresh, "client_id": creds.client_id or ""}
         if creds.client_secret:
             form["client_secret"] = creds.client_secret
-        token = _post(http, creds, form, None)
-        # Salesforce only returns a new refresh token when rotation is on; keep the old one.
-        return Token(token.access_token, token.instance_url, token.refresh_token or refresh)
+        try:
+            token = _post(http, creds, form, None, flow="refresh_token")
+        except AuthError:
+            # A revoked or expired refresh token is final only for the refresh_token flow;
+            # the other flows can still log in from their own credentials.
+            if creds.flow == "refresh_token":
+                raise
+        else:
+            # Salesforce only returns a new refresh token when rotation is on; keep the old one.
+            return Token(token.access_token, token.instance_url, token.refresh_token or refresh)
     auth: tuple[str, str] | None = None
     if creds.flow == "password":
         password = (creds.password or "") + (creds.security_token or "")
@@ -121,60 +131,114 @@ def obtain_token(http: httpx.Client, creds: Credentials, *, previous: Token | No
         form = {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": _assertion(creds)}
     else:
         raise ConfigError("the refresh_token flow needs refresh_token in the connection settings")
-    return _post(http, creds, form, auth)
+    return _post(http, creds, form, auth, flow=creds.flow)
 
 
 def _assertion(creds: Credentials) -> str:
     if creds.private_key_file is None:
         raise ConfigError("the jwt flow needs private_key_file in the connection settings")
+    where = f"private_key_file {creds.private_key_file}"
     try:
-        key = creds.private_key_file.read_text(encoding="ascii")
+        pem = creds.private_key_file.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"cannot read private_key_file {creds.private_key_file}: {exc.strerror}") from None
+        raise ConfigError(f"cannot read {where}: {exc.strerror}") from None
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        # Not a PEM private key at all (a public key or certificate, a passphrase, DER, junk).
+        raise ConfigError(
+            f"{where} is not an unencrypted RSA private key in PEM "
+            "(-----BEGIN PRIVATE KEY-----); the certificate belongs in the connected app"
+        ) from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ConfigError(
+            f"{where} holds a non-RSA key ({type(key).__name__}); Salesforce signs JWTs with RSA (RS256)"
+        )
     claims = {
         "iss": creds.client_id,
         "sub": creds.username,
         "aud": creds.login_url,
         "exp": int(time.time()) + 180,
     }
-    try:
-        return jwt.encode(claims, key, algorithm="RS256")
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(
-            f"private_key_file {creds.private_key_file} is not an RSA private key in PEM: {exc}"
-        ) from None
+    return jwt.encode(claims, key, algorithm="RS256")
+
+
+# OAuth error -> what the person should change (invalid_grant depends on the flow).
+_ADVICE = {
+    "invalid_client_id": "check client_id (the connected app's consumer key)",
+    "invalid_client": "check client_secret (the connected app's consumer secret)",
+    "unsupported_grant_type": "enable this OAuth flow in the connected app, or choose another auth",
+    "inactive_user": "the integration user is inactive; reactivate it in Salesforce Setup",
+    "inactive_org": "the org is locked or inactive; check login_url",
+}
+_GRANT_ADVICE: dict[str, str] = {
+    "password": "check username, password and security_token (a reset token must be updated too)",
+    "client_credentials": "check that the connected app has a Run As user for the client credentials flow",
+    "refresh_token": "the refresh token was revoked or expired; authorize crmsync again for a new one",
+    "jwt": (
+        "check username, that private_key_file matches the certificate of the connected app, "
+        "and that the user is pre-authorized for the app"
+    ),
+}
+
+
+def _advice(error: str, flow: str) -> str:
+    if error == "invalid_grant":
+        return _GRANT_ADVICE.get(flow, "check the credentials in crmsync.toml")
+    return _ADVICE.get(error, "check the credentials in crmsync.toml")
 
 
 def _post(
-    http: httpx.Client, creds: Credentials, form: dict[str, str], auth: tuple[str, str] | None
+    http: httpx.Client,
+    creds: Credentials,
+    form: dict[str, str],
+    auth: tuple[str, str] | None,
+    *,
+    flow: str,
 ) -> Token:
     url = f"{creds.login_url}/services/oauth2/token"
     try:
         response = http.post(url, data=form, auth=auth) if auth else http.post(url, data=form)
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL):
+        raise ConfigError(
+            f"login_url {creds.login_url!r} is not a URL; use https://login.salesforce.com, "
+            "https://test.salesforce.com or the org's My Domain URL"
+        ) from None
+    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        raise UnreachableError(
+            f"cannot reach Salesforce at {creds.login_url} ({exc or type(exc).__name__}); "
+            "check login_url and the network"
+        ) from None
     except httpx.TimeoutException as exc:
         raise TransientError(
             f"Salesforce login at {creds.login_url} timed out ({type(exc).__name__})"
         ) from None
     except httpx.TransportError as exc:
-        raise UnreachableError(
-            f"cannot reach Salesforce at {creds.login_url} ({exc}); check login_url and the network"
+        raise TransientError(
+            f"Salesforce login at {creds.login_url} lost the connection ({exc or type(exc).__name__})"
         ) from None
     if response.status_code >= 500:
-        raise TransientError(f"Salesforce login answered HTTP {response.status_code}; will retry")
+        raise TransientError(f"Salesforce login at {creds.login_url} answered HTTP {response.status_code}")
     try:
         body = response.json()
     except ValueError:
+        # A truncated 200 is retried like any truncated answer; an error page is final.
         raise ProtocolError(
             f"Salesforce login at {url} answered HTTP {response.status_code} with a body that is not JSON; "
-            "check that login_url points at a Salesforce login host"
+            "check that login_url points at a Salesforce login host",
+            details={"malformed": response.status_code < 300},
         ) from None
     if response.status_code != 200:
-        error = body.get("error", "error") if isinstance(body, dict) else "error"
-        description = body.get("error_description", "") if isinstance(body, dict) else str(body)
+        error = str(body.get("error", "error")) if isinstance(body, dict) else "error"
+        description = str(body.get("error_description", "")) if isinstance(body, dict) else ""
+        who = creds.client_id if flow == "client_credentials" else (creds.username or creds.client_id)
         raise AuthError(
-            f"Salesforce refused the {creds.flow} login for {creds.username or creds.client_id}: "
-            f"{error} ({description}); check the credentials in crmsync.toml"
+            f"Salesforce refused the {flow} login for {who}: {error} ({description}); {_advice(error, flow)}",
+            details={"status": response.status_code, "error": error},
         )
     if not isinstance(body, dict) or "access_token" not in body or "instance_url" not in body:
-        raise ProtocolError("Salesforce login answered 200 without access_token and instance_url")
+        raise ProtocolError(
+            f"Salesforce login at {url} answered 200 without access_token and instance_url; "
+            "check that login_url points at a Salesforce login host"
+        )
     return Token(str(body["access_token"]), str(body["instance_url"]).rstrip("/"), body.get("refresh_token"))

@@ -14,9 +14,10 @@ import httpx
 
 from crmsync.connectors.salesforce.auth import Credentials, MemoryTokenStore, Token, TokenStore, obtain_token
 from crmsync.connectors.salesforce.errors import decide, malformed
-from crmsync.errors import TransientError, UnreachableError
+from crmsync.errors import AuthError, ProtocolError, TransientError, UnreachableError
 
-_LIMIT = re.compile(r"api-usage=(\d+)/(\d+)")
+# The org-wide figure, not the connected app's ``per-app-api-usage=`` that may follow it.
+_LIMIT = re.compile(r"(?:^|[\s,;])api-usage=(\d+)/(\d+)")
 
 
 @dataclass
@@ -77,10 +78,27 @@ class SalesforceClient:
         current = self._tokens.load()
         if current is not None:
             return current
-        return self._tokens.replace(None, lambda: obtain_token(self._http, self.credentials))
+        return self._tokens.replace(None, lambda: self._login(None))
 
     def _refresh(self, stale: Token) -> Token:
-        return self._tokens.replace(stale, lambda: obtain_token(self._http, self.credentials, previous=stale))
+        return self._tokens.replace(stale, lambda: self._login(stale))
+
+    def _login(self, previous: Token | None) -> Token:
+        """Run the login flow, retrying what may pass (the token store holds its lock meanwhile)."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return obtain_token(self._http, self.credentials, previous=previous)
+            except TransientError as exc:
+                if attempt >= self.retry.attempts:
+                    raise
+                wait = self.retry.delay(attempt, exc.retry_after)
+            except ProtocolError as exc:
+                if not exc.details.get("malformed") or attempt >= self.retry.attempts:
+                    raise
+                wait = self.retry.delay(attempt, None)
+            self.retry.sleep(wait)
 
     def request(
         self,
@@ -99,6 +117,8 @@ class SalesforceClient:
             attempt += 1
             token = self.token()
             url = path if path.startswith("/services/") else f"{self.data_path}/{path.lstrip('/')}"
+            action: str
+            result: Any
             try:
                 response = self._http.request(
                     method,
@@ -106,6 +126,14 @@ class SalesforceClient:
                     params=params,
                     json=json,
                     headers={**(headers or {}), "Authorization": f"Bearer {token.access_token}"},
+                )
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                action, result = (
+                    "retry",
+                    UnreachableError(
+                        f"{what}: cannot reach Salesforce at {token.instance_url} "
+                        f"({exc or type(exc).__name__}); check instance_url and the network"
+                    ),
                 )
             except httpx.TimeoutException as exc:
                 action, result = (
@@ -115,9 +143,9 @@ class SalesforceClient:
             except httpx.TransportError as exc:
                 action, result = (
                     "retry",
-                    UnreachableError(
-                        f"{what}: cannot reach Salesforce at {token.instance_url} "
-                        f"({exc or type(exc).__name__}); check instance_url and the network"
+                    TransientError(
+                        f"{what}: Salesforce at {token.instance_url} dropped the connection "
+                        f"({exc or type(exc).__name__})"
                     ),
                 )
             else:
@@ -125,7 +153,16 @@ class SalesforceClient:
                 action, result = self._outcome(response, what)
             if action == "ok":
                 return result
-            if action == "refresh" and not refreshed:
+            if action == "refresh":
+                if refreshed:
+                    # A session Salesforce issued a moment ago is refused too: logging in
+                    # again would loop; a person has to look at the user or the app.
+                    code = result.details.get("errorCode") or f"HTTP {result.details.get('status')}"
+                    raise AuthError(
+                        f"{what}: Salesforce refused a session it had just issued ({code}); check that "
+                        "the integration user is active and the connected app allows its IP range",
+                        details=result.details,
+                    )
                 refreshed = True
                 self._refresh(token)
                 attempt -= 1
@@ -141,9 +178,13 @@ class SalesforceClient:
         try:
             body = response.json() if response.content else None
         except ValueError:
-            # A truncated body is usually a dropped connection: worth retrying; if it keeps
-            # happening, the error says what to check.
-            return "retry", malformed(what, response.status_code, response.text)
+            if response.status_code >= 300:
+                # An error page from a proxy or load balancer: the status decides.
+                body = response.text[:200].replace("\n", " ")
+            else:
+                # A truncated body is usually a dropped connection: worth retrying; if it keeps
+                # happening, the error says what to check.
+                return "retry", malformed(what, response.status_code, response.text)
         if response.status_code < 300:
             return "ok", body
         decision = decide(response.status_code, body, retry_after=_retry_after(response), what=what)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -17,6 +18,7 @@ from crmsync.errors import (
 )
 
 Action = Literal["retry", "refresh", "raise"]
+_SOQL_POSITION = re.compile(r"ERROR at Row:(\d+):Column:(\d+)")
 
 
 @dataclass(frozen=True)
@@ -82,14 +84,27 @@ BY_STATUS: dict[int, tuple[Action, type[CrmsyncError], str]] = {
 }
 
 
+def one_line(message: str) -> str:
+    """Salesforce's message on one line.
+
+    SOQL errors come as the query, a caret line, ``ERROR at Row:1:Column:30`` and the reason;
+    they keep the reason and the position.
+    """
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    position = _SOQL_POSITION.search(message)
+    if position is not None and len(lines) > 1:
+        return f"{lines[-1]} (row {position[1]}, column {position[2]})"
+    return " ".join(lines)
+
+
 def first_error(body: Any) -> tuple[str | None, str, tuple[str, ...]]:
     """(errorCode, message, fields) of a Salesforce error body (array, or the bare-object case)."""
     item = body[0] if isinstance(body, list) and body else body
     if isinstance(item, dict):
         code = item.get("errorCode") or item.get("statusCode")
         fields = tuple(item.get("fields") or ())
-        return (str(code) if code else None, str(item.get("message", "")).strip(), fields)
-    return None, str(body)[:200], ()
+        return (str(code) if code else None, one_line(str(item.get("message", ""))), fields)
+    return None, one_line(str(body)[:200]), ()
 
 
 def decide(status: int, body: Any, *, retry_after: float | None, what: str) -> Decision:

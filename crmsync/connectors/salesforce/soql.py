@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from crmsync.connectors.base import ObjectInfo, ReadRequest
@@ -22,6 +23,7 @@ _ESCAPES = {
     "\b": "\\b",
     "\f": "\\f",
 }
+_LIKE_ESCAPE = re.compile(r"(\\[%_])")
 _UNSAYABLE = re.compile(r"[\x00-\x07\x0b\x0e-\x1f\x7f]")
 _STRINGISH = {
     "string",
@@ -50,6 +52,15 @@ def quote(value: str, *, where: str) -> str:
     return "'" + "".join(_ESCAPES.get(ch, ch) for ch in value) + "'"
 
 
+def like_pattern(value: str, *, where: str) -> str:
+    """A SOQL LIKE literal: ``%`` and ``_`` are wildcards, ``\\%`` and ``\\_`` the characters themselves."""
+    parts = _LIKE_ESCAPE.split(value)
+    # The odd parts are the escapes themselves, which SOQL spells the same way.
+    return (
+        "'" + "".join(part if i % 2 else quote(part, where=where)[1:-1] for i, part in enumerate(parts)) + "'"
+    )
+
+
 def literal(value: Any, field_type: str | None, *, where: str) -> str:
     """The SOQL literal of ``value`` for a field of ``field_type`` (None: infer from the value)."""
     if value is None:
@@ -62,13 +73,7 @@ def literal(value: Any, field_type: str | None, *, where: str) -> str:
             return value.lower()
         raise ConfigError(f"{where}: {value!r} is not a boolean (use true or false)")
     if kind in _NUMERIC:
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise ConfigError(f"{where}: {value!r} is not a number")
-        try:
-            number = float(value)
-        except ValueError:
-            raise ConfigError(f"{where}: {value!r} is not a number") from None
-        return str(int(number)) if number.is_integer() and kind == "int" else repr(number)
+        return _number(value, kind, where=where)
     if kind == "date":
         try:
             return date.fromisoformat(str(value)).isoformat()
@@ -77,6 +82,21 @@ def literal(value: Any, field_type: str | None, *, where: str) -> str:
     if kind == "datetime":
         return datetime_literal(value, where=where)
     return quote(str(value), where=where)
+
+
+def _number(value: Any, kind: str, *, where: str) -> str:
+    # Decimal, not float: SOQL has no exponent notation (1e+20), and big integers must stay exact.
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise ConfigError(f"{where}: {value!r} is not a number")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ConfigError(f"{where}: {value!r} is not a number") from None
+    if not number.is_finite():
+        raise ConfigError(f"{where}: {value!r} is not a finite number")
+    if kind == "int" and number == number.to_integral_value():
+        return str(int(number))
+    return format(number, "f")
 
 
 def datetime_literal(value: Any, *, where: str) -> str:
@@ -90,12 +110,16 @@ def datetime_literal(value: Any, *, where: str) -> str:
             raise ConfigError(f"{where}: {value!r} is not a date-time (write 2024-01-31T12:00:00Z)")
         zone = match.group(3)
         zone = "+00:00" if zone == "Z" else f"{zone[:3]}:{zone[-2:]}"
-        moment = datetime.fromisoformat(match.group(1) + (match.group(2) or "") + zone)
+        try:
+            moment = datetime.fromisoformat(match.group(1) + (match.group(2) or "") + zone)
+        except ValueError:
+            # The right shape with impossible parts: month 13, hour 25, offset +99:00.
+            raise ConfigError(f"{where}: {value!r} is not a valid date-time") from None
     if moment.tzinfo is None:
         raise ConfigError(f"{where}: {value!r} has no time zone; add Z for UTC")
     moment = moment.astimezone(UTC)
     millis = moment.microsecond // 1000
-    base = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    base = moment.replace(tzinfo=None, microsecond=0).isoformat()
     return f"{base}.{millis:03d}Z" if millis else f"{base}Z"
 
 
@@ -143,6 +167,8 @@ def condition(cond: Condition, info: ObjectInfo | None, *, where: str) -> str:
         return f"{cond.field} {_OPS[cond.op]} ({values})"
     if cond.value is None and cond.op not in ("=", "!="):
         raise ConfigError(f"{place}: only = and != can compare with null")
+    if cond.op == "like" and isinstance(cond.value, str):
+        return f"{cond.field} LIKE {like_pattern(cond.value, where=place)}"
     return f"{cond.field} {_OPS[cond.op]} {literal(cond.value, field_type, where=place)}"
 
 
@@ -152,7 +178,8 @@ def read_query(request: ReadRequest, info: ObjectInfo | None, *, select: list[st
     stamp = request.modstamp_field
     if request.ids is not None:
         clauses.append("Id IN (" + ", ".join(quote(i, where=where) for i in request.ids) + ")")
-    elif request.after is not None:
+    # With ids too: a read by ids that resumes after an expired query cursor needs the bound.
+    if request.after is not None:
         value, last_id = request.after
         if request.lookback:
             since = datetime_literal(shift(value, -request.lookback), where=where)
