@@ -1,6 +1,9 @@
 """A local, faithful Salesforce (with NPSP) for tests and demos: OAuth and SOAP login, the REST
-API (query, sObjects, describe, limits), an org with Salesforce's write, delete and merge
-semantics, scripted faults, a deterministic NPSP seed and an optional SQLite state file.
+API (query, sObjects, describe, limits, and the composite family: composite, batch, graph,
+sObject Collections), an org with Salesforce's write, delete and merge semantics and its own
+logic (validation rules, before-save automations, duplicate rules), all-or-none transactions
+with real rollback, scripted faults, a deterministic NPSP seed and an optional SQLite state
+file.
 
 Real clients (simple-salesforce) work against it unchanged. It stands for the outside world,
 so it imports nothing of crmsync except the catalogs (schemas) and its own SOQL engine.

@@ -7,8 +7,8 @@ Salesforce screens and in Salesforce itself. Full reference: ``CONTROL_API.md``.
 ``GET  /__emulator__/health``               liveness, org id, record total, clock
 ``GET  /__emulator__/stats``                API calls (total, by resource), records and
                                             deleted records per object
-``POST /__emulator__/reset``                empty org (admin user only), usage, cursors and
-                                            faults cleared; sessions stay valid
+``POST /__emulator__/reset``                empty org (admin user only); rules, usage, cursors
+                                            and faults cleared; sessions stay valid
 ``POST /__emulator__/seed``                 ``{"preset":"npsp","records":N,"seed":1}``
 ``POST /__emulator__/load``                 a data file ``{"Contact":[{"Id":..},..],..}``
 ``GET  /__emulator__/records/{Obj}/{id}``   one record, every field (deleted ones too)
@@ -27,6 +27,11 @@ Salesforce screens and in Salesforce itself. Full reference: ``CONTROL_API.md``.
 ``POST /__emulator__/auth/expire-sessions`` every access token stops working
 ``POST /__emulator__/auth/jwt-keys``        ``{"client_id":..,"public_key_pem":..}``
 ``GET|POST|DELETE /__emulator__/faults``    list, add one rule, clear all (see faults.py)
+``GET|POST|DELETE /__emulator__/rules``     validation rules and before-save automations:
+                                            list, add one, clear all (see rules.py)
+``DELETE /__emulator__/rules/{name}``       remove one
+``GET|POST|DELETE .../duplicate-rules``     duplicate rules: list, add one, clear all
+``DELETE .../duplicate-rules/{name}``       remove one
 ==========================================  ===============================================
 """
 
@@ -40,7 +45,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from . import control_rules
 from .clock import parse_datetime
+from .context import SCREEN_WRITE
 from .errors import ApiError
 from .loader import LoadError, load_document
 from .responses import json_response, read_json
@@ -118,6 +125,7 @@ async def stats(request: Request, state: EmulatorState) -> dict[str, Any]:
 async def reset(request: Request, state: EmulatorState) -> dict[str, Any]:
     """Back to an empty org."""
     state.org.reset()
+    state.save_rules()
     state.usage.reset()
     state.cursors.clear()
     state.faults.clear()
@@ -161,7 +169,7 @@ async def record(request: Request, state: EmulatorState) -> Any:
     system = body.get("system", False)
     if not isinstance(system, bool):
         raise ControlError("'system' must be true or false")
-    row = state.org.update(obj.name, record_id, fields, system=system)
+    row = state.org.update(obj.name, record_id, fields, system=system, context=SCREEN_WRITE)
     return {key: row[key] for key in ("Id", "LastModifiedDate", "SystemModstamp") if key in row}
 
 
@@ -169,7 +177,7 @@ async def create_record(request: Request, state: EmulatorState) -> Any:
     """Create a record as a user in the screen."""
     obj = state.org.object_def(request.path_params["object"])
     fields = _require(await _object_body(request), "fields", dict)
-    return json_response({"id": state.org.insert(obj.name, fields, origin="ui")}, 201)
+    return json_response({"id": state.org.insert(obj.name, fields, context=SCREEN_WRITE)}, 201)
 
 
 async def merge(request: Request, state: EmulatorState) -> dict[str, Any]:
@@ -290,4 +298,8 @@ ROUTES = [
     Route(f"{PREFIX}/auth/expire-sessions", _guarded(expire_sessions), methods=["POST"]),
     Route(f"{PREFIX}/auth/jwt-keys", _guarded(jwt_keys), methods=["POST"]),
     Route(f"{PREFIX}/faults", _guarded(faults), methods=["GET", "POST", "DELETE"]),
+    Route(f"{PREFIX}/rules", _guarded(control_rules.rules), methods=["GET", "POST", "DELETE"]),
+    Route(f"{PREFIX}/rules/{{name}}", _guarded(control_rules.rule), methods=["DELETE"]),
+    Route(f"{PREFIX}/duplicate-rules", _guarded(control_rules.rules), methods=["GET", "POST", "DELETE"]),
+    Route(f"{PREFIX}/duplicate-rules/{{name}}", _guarded(control_rules.rule), methods=["DELETE"]),
 ]

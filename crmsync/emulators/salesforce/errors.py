@@ -16,6 +16,7 @@ class ApiError(Exception):
         fields: list[str] | None = None,
         *,
         bare: bool = False,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(f"{error_code}: {message}")
         self.status = status
@@ -25,12 +26,18 @@ class ApiError(Exception):
         # Salesforce answers a few errors (upsert on a field that is not an external id) with
         # a single object instead of the usual array.
         self.bare = bare
+        # Further keys of the error object, e.g. the ``duplicateResult`` of DUPLICATES_DETECTED.
+        self.extra = dict(extra or {})
 
     def body(self) -> list[dict[str, Any]] | dict[str, Any]:
         """The JSON error body Salesforce answers with: an array, or one object when bare."""
         if self.bare:
             return {"message": self.message, "errorCode": self.error_code}
-        return [{"message": self.message, "errorCode": self.error_code, "fields": self.fields}]
+        return [{"message": self.message, "errorCode": self.error_code, "fields": self.fields} | self.extra]
+
+    def record_error(self) -> dict[str, Any]:
+        """The error as sObject Collections report it per record (``statusCode``, not ``errorCode``)."""
+        return {"statusCode": self.error_code, "message": self.message, "fields": self.fields} | self.extra
 
 
 class MultipleMatchesError(ApiError):

@@ -9,7 +9,14 @@ until the rules are cleared).
 Kinds: ``status`` (an error array with the given status and code), ``rate_limit`` (403
 REQUEST_LIMIT_EXCEEDED), ``expire_session`` (401 INVALID_SESSION_ID, and the token used stops
 working), ``malformed`` (200 with the real answer's JSON cut in half), ``drop_connection``
-(the connection closes with no response), ``latency``.
+(the connection closes with no response), ``drop_after_write`` (the request is carried out
+and committed, then the connection closes with no response: the ambiguous failure),
+``latency``.
+
+``record_error`` rules match records, not requests: each API write of a record of ``object``
+(null: any object), through any write resource, counts as one match, and a firing rule
+fails that record alone with ``error_code`` (default UNABLE_TO_LOCK_ROW), as a per-record
+error in sObject Collections or a 400 answer elsewhere.
 """
 
 from __future__ import annotations
@@ -29,7 +36,16 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-KINDS = ("status", "latency", "expire_session", "rate_limit", "malformed", "drop_connection")
+KINDS = (
+    "status",
+    "latency",
+    "expire_session",
+    "rate_limit",
+    "malformed",
+    "drop_connection",
+    "drop_after_write",
+    "record_error",
+)
 CONTROL_PREFIX = "/__emulator__"
 
 
@@ -47,6 +63,7 @@ class FaultRule:
     error_code: str = "SERVER_UNAVAILABLE"
     message: str = "The server is temporarily unable to handle your request (emulated fault)."
     latency_ms: int = 0
+    object: str | None = None
     matched: int = 0
     fired: int = 0
 
@@ -67,7 +84,10 @@ def parse_rule(rule_id: int, data: Any) -> FaultRule:
     if kind not in KINDS:
         raise ValueError(f"fault kind must be one of {', '.join(KINDS)}; got {kind!r}")
     rule = FaultRule(id=rule_id, kind=kind)
-    for key in ("method", "path_prefix", "error_code", "message"):
+    if kind == "record_error":
+        # A record that cannot be locked; the message names the record unless one is given.
+        rule.status, rule.error_code, rule.message = 400, "UNABLE_TO_LOCK_ROW", ""
+    for key in ("method", "path_prefix", "error_code", "message", "object"):
         if key in data and data[key] is not None:
             if not isinstance(data[key], str):
                 raise ValueError(f"fault {key} must be a string")
@@ -115,12 +135,27 @@ class FaultInjector:
         with self._lock:
             return [asdict(rule) | {"active": rule.active()} for rule in self._rules]
 
+    def take_record_error(self, object_name: str) -> tuple[int, str, str] | None:
+        """(status, error code, message) when a ``record_error`` rule fails this record write."""
+        with self._lock:
+            for rule in self._rules:
+                if rule.kind != "record_error" or not rule.active():
+                    continue
+                if rule.object is not None and rule.object.casefold() != object_name.casefold():
+                    continue
+                rule.matched += 1
+                if rule.matched <= rule.after:
+                    continue
+                rule.fired += 1
+                return rule.status, rule.error_code, rule.message
+        return None
+
     def select(self, method: str, path: str) -> tuple[int, FaultRule | None]:
         """(total latency in ms, the rule that answers) for one request."""
         latency = 0
         with self._lock:
             for rule in self._rules:
-                if not rule.active() or not path.startswith(rule.path_prefix):
+                if rule.kind == "record_error" or not rule.active() or not path.startswith(rule.path_prefix):
                     continue
                 if rule.method is not None and rule.method != method.upper():
                     continue
@@ -167,8 +202,19 @@ class FaultMiddleware:
             await _send_json(send, 401, body)
         elif rule.kind == "malformed":
             await self._malformed(scope, receive, send)
+        elif rule.kind == "drop_after_write":
+            await self._answer_then_drop(scope, receive, send)
         else:
             await _drop(send)
+
+    async def _answer_then_drop(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Carry the request out (its writes are committed), then hang up instead of answering."""
+
+        async def discard(message: Message) -> None:
+            return None
+
+        await self.app(scope, receive, discard)
+        await _drop(send)
 
     async def _malformed(self, scope: Scope, receive: Receive, send: Send) -> None:
         chunks: list[bytes] = []

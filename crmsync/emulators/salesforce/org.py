@@ -9,11 +9,13 @@ deleted and a child re-parented by a merge are *system* changes that move only
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import partial
 from typing import Any
 
 from crmsync.catalogs import Catalog, ObjectDef
 
 from .clock import Clock, format_datetime, parse_datetime
+from .context import WriteContext
 from .errors import bad_request, not_found
 from .ids import normalize_id
 from .records import Row
@@ -76,17 +78,23 @@ class Org(WritableStore):
         with self.lock:
             self.clear()
             self._deleted_by.clear()
+            self.rules.clear()
             self.ensure_admin()
 
     # -- deletes ---------------------------------------------------------------------------
 
-    def delete(self, object_name: str, record_id: str) -> list[str]:
-        """Soft-delete a record and its cascade children; returns every id deleted."""
+    def delete(self, object_name: str, record_id: str, *, context: WriteContext | None = None) -> list[str]:
+        """Soft-delete a record and its cascade children; returns every id deleted.
+
+        With an API ``context`` an injected record error may refuse it.
+        """
         with self.lock:
             obj = self.object_def(object_name)
             row = self.require(obj.name, record_id)
             if not obj.deletable:
                 raise bad_request("INVALID_TYPE_FOR_OPERATION", f"entity type cannot be deleted: {obj.name}")
+            if context is not None:
+                self.inject_record_error(obj, row["Id"], {}, context)
             doomed = self._cascade_set(row["Id"])
             self._check_restrict(row, doomed)
             now = self.clock.stamp()
@@ -138,7 +146,12 @@ class Org(WritableStore):
         if master is not None:
             changes["MasterRecordId"] = master
         self.change(row, changes)
-        self._deleted_by[row["Id"]] = root
+        self._set_deleted_by(row["Id"], root)
+
+    def _set_deleted_by(self, record_id: str, root: str | None) -> None:
+        """Record (or forget, with None) which delete removed ``record_id``; undone with a rollback."""
+        self.remember(partial(_assign, self._deleted_by, record_id, self._deleted_by.get(record_id)))
+        _assign(self._deleted_by, record_id, root)
 
     def _clear_lookups(self, doomed: Iterable[str], now: str) -> None:
         doomed_set = set(doomed)
@@ -177,7 +190,7 @@ class Org(WritableStore):
                 check_unique(self, target_obj, rid, dict(target))
                 stamp = self._stamp(target_obj, created=False, system=False, now=now)
                 self.change(target, {"IsDeleted": False} | stamp)
-                self._deleted_by.pop(rid, None)
+                self._set_deleted_by(rid, None)
             self.flush()
             return restored
 
@@ -223,7 +236,7 @@ class Org(WritableStore):
                     )
                     self.change(child, {field_name: new_target} | stamp)
                 self._soft_delete(loser, now, root=loser["Id"], master=master["Id"])
-            self._update(obj, master, changes, system=False)
+            self._update(obj, master, changes, system=False, context=None)
             self.flush()
             return master
 
@@ -238,6 +251,13 @@ class Org(WritableStore):
             for row in self.scan(object_name)
             if bool(row["IsDeleted"]) == deleted and lower <= row["SystemModstamp"] < upper
         ]
+
+
+def _assign(mapping: dict[str, str], key: str, value: str | None) -> None:
+    if value is None:
+        mapping.pop(key, None)
+    else:
+        mapping[key] = value
 
 
 def _display(row: Row) -> str:

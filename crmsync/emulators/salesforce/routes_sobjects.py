@@ -65,7 +65,7 @@ async def describe(call: Call) -> Response:
 async def create(call: Call) -> Response:
     """``POST /sobjects/{Obj}``: 201 with the new id."""
     obj = _object(call)
-    record_id = call.state.org.insert(obj.name, await read_json(call.request))
+    record_id = call.state.org.insert(obj.name, await read_json(call.request), context=call.write_context())
     return json_response({"id": record_id, "success": True, "errors": []}, 201)
 
 
@@ -86,7 +86,7 @@ def _locate(call: Call, obj: ObjectDef, segment: str) -> Row:
     return row
 
 
-def _field_list(obj: ObjectDef, text: str | None) -> list[str] | None:
+def field_list(obj: ObjectDef, text: str | None) -> list[str] | None:
     if text is None:
         return None
     names = []
@@ -109,7 +109,7 @@ def _field_list(obj: ObjectDef, text: str | None) -> list[str] | None:
 async def read(call: Call) -> Response:
     """``GET /sobjects/{Obj}/{id}[?fields=A,B]``."""
     obj = _object(call)
-    fields = _field_list(obj, call.request.query_params.get("fields"))
+    fields = field_list(obj, call.request.query_params.get("fields"))
     with call.state.org.lock:
         row = _locate(call, obj, call.params["record"])
         return json_response(render_record(call, obj, row, fields))
@@ -121,7 +121,7 @@ async def update(call: Call) -> Response:
     body = await read_json(call.request)
     with call.state.org.lock:
         row = _locate(call, obj, call.params["record"])
-        call.state.org.update(obj.name, row["Id"], body)
+        call.state.org.update(obj.name, row["Id"], body, context=call.write_context())
     return empty_response()
 
 
@@ -130,7 +130,7 @@ async def delete(call: Call) -> Response:
     obj = _object(call)
     with call.state.org.lock:
         row = _locate(call, obj, call.params["record"])
-        call.state.org.delete(obj.name, row["Id"])
+        call.state.org.delete(obj.name, row["Id"], context=call.write_context())
     return empty_response()
 
 
@@ -141,7 +141,9 @@ async def insert_by_upsert(call: Call) -> Response:
         raise ApiError(
             405, "METHOD_NOT_ALLOWED", "HTTP Method 'POST' not allowed. Allowed are DELETE,GET,HEAD,PATCH"
         )
-    record_id, _ = call.state.org.upsert(obj.name, "Id", "", await read_json(call.request))
+    record_id, _ = call.state.org.upsert(
+        obj.name, "Id", "", await read_json(call.request), context=call.write_context()
+    )
     return json_response({"id": record_id, "success": True, "errors": [], "created": True}, 201)
 
 
@@ -164,7 +166,7 @@ def _multiple(call: Call, obj: ObjectDef, ids: list[str]) -> Response:
 async def read_by_external_id(call: Call) -> Response:
     """``GET /sobjects/{Obj}/{ExtField}/{value}``: the record, 404, or 300 with the candidates."""
     obj = _object(call)
-    fields = _field_list(obj, call.request.query_params.get("fields"))
+    fields = field_list(obj, call.request.query_params.get("fields"))
     with call.state.org.lock:
         rows = _matches(call, obj)
         if not rows:
@@ -183,7 +185,7 @@ async def delete_by_external_id(call: Call) -> Response:
             raise not_found()
         if len(rows) > 1:
             return _multiple(call, obj, [row["Id"] for row in rows])
-        call.state.org.delete(obj.name, rows[0]["Id"])
+        call.state.org.delete(obj.name, rows[0]["Id"], context=call.write_context())
     return empty_response()
 
 
@@ -192,7 +194,9 @@ async def upsert(call: Call) -> Response:
     obj = _object(call)
     body = await read_json(call.request)
     try:
-        record_id, created = call.state.org.upsert(obj.name, call.params["field"], call.params["value"], body)
+        record_id, created = call.state.org.upsert(
+            obj.name, call.params["field"], call.params["value"], body, context=call.write_context()
+        )
     except MultipleMatchesError as error:
         return _multiple(call, obj, error.ids)
     result: dict[str, Any] = {"id": record_id, "success": True, "errors": []}

@@ -44,6 +44,11 @@ class EmulatorState:
         """The schema of the org."""
         return self.org.catalog
 
+    def save_rules(self) -> None:
+        """Keep the org's rules in the state file, if any, so a restarted emulator has them."""
+        if self.persistence is not None:
+            self.persistence.put_meta("rules", self.org.rules.to_json())
+
     def close(self) -> None:
         """Release the state file, if any."""
         if self.persistence is not None:
@@ -73,7 +78,10 @@ def build_state(
     org = Org(catalog, clock=clock, journal=persistence, admin_username=config.username)
     if persistence is not None:
         restore(org, persistence)
+        org.rules.load(persistence.get_meta("rules"))
     org.ensure_admin()
+    faults = FaultInjector()
+    org.record_faults = faults
     auth = AuthService(config=config, clock=org.clock, org_id=org.org_id, user_id=org.user_id)
     usage = ApiUsage(api_limit, persistence)
-    return EmulatorState(org=org, auth=auth, usage=usage, persistence=persistence)
+    return EmulatorState(org=org, auth=auth, usage=usage, faults=faults, persistence=persistence)

@@ -7,12 +7,20 @@ indexes keep deletes, merges and upserts cheap on a 100,000-record org:
   (case-insensitive, as Salesforce matches text external ids);
 - *refs*: for every record of a deletable object, the records whose reference fields point
   at it (used for cascade, set-null, restrict and merge re-parenting).
+
+Writes can be grouped in a ``transaction()``: while one is open every change is recorded in
+an undo log and nothing is handed to the journal; the group is journaled at its end, or
+undone (rows, indexes and all) when it is rolled back, so a rolled-back group never reaches
+the state file. Nested transactions are savepoints of the outermost one. Ids minted inside a
+rolled-back group are not handed out again, as in Salesforce.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from functools import partial
 from typing import Any, Protocol
 
 from crmsync.catalogs import Catalog, FieldDef, ObjectDef
@@ -37,6 +45,23 @@ class Journal(Protocol):
 def key_of(value: Any) -> str:
     """The case-insensitive index key of an external-id value."""
     return str(value).casefold()
+
+
+class Savepoint:
+    """A point of the open transaction that its later changes can be rolled back to."""
+
+    __slots__ = ("_mark", "_outer", "_store", "rolled_back")
+
+    def __init__(self, store: RecordStore, mark: int, *, outer: bool) -> None:
+        self._store = store
+        self._mark = mark
+        self._outer = outer
+        self.rolled_back = False
+
+    def rollback(self) -> None:
+        """Undo every change made since this savepoint (and keep it from the journal)."""
+        self._store.undo_to(self._mark, outer=self._outer)
+        self.rolled_back = True
 
 
 class RecordStore:
@@ -70,6 +95,8 @@ class RecordStore:
         self._refs: dict[str, set[RefKey]] = {}
         self._keys: dict[tuple[str, str], dict[str, list[str]]] = {}
         self._dirty: dict[str, Row] = {}
+        # The undo log of the open transaction (None: no transaction, writes are journaled at once).
+        self._undo: list[Callable[[], None]] | None = None
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -130,11 +157,13 @@ class RecordStore:
         if not row.get("IsDeleted"):
             self._index_keys(row, add=True)
         self._dirty[record_id] = row
+        self.remember(partial(self._unadd, object_name, record_id))
         return row
 
     def change(self, row: Row, changes: Mapping[str, Any]) -> None:
         """Apply canonical ``changes`` to ``row``, keeping the indexes right."""
         live_before = not row.get("IsDeleted")
+        self.remember(partial(self._restore, row, list(row.cells)))
         self._index_refs(row, add=False)
         if live_before:
             self._index_keys(row, add=False)
@@ -146,12 +175,71 @@ class RecordStore:
         self._dirty[row["Id"]] = row
 
     def flush(self) -> None:
-        """Hand every row changed since the last flush to the journal."""
-        if not self._dirty:
+        """Hand every row changed since the last flush to the journal (at commit, in a transaction)."""
+        if self._undo is not None or not self._dirty:
             return
         dirty, self._dirty = list(self._dirty.values()), {}
         if self.journal is not None:
             self.journal.save(dirty, self.sequences.state())
+
+    # -- transactions ----------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Savepoint]:
+        """Group writes: journaled together at the end, or not at all when rolled back.
+
+        An exception rolls the group back and propagates; ``savepoint.rollback()`` rolls it
+        back without one. The lock is held throughout, so no other thread sees the group
+        half done. Inside another transaction this is a savepoint of it.
+        """
+        with self.lock:
+            outer = self._undo is None
+            if outer:
+                self.flush()
+                self._undo = []
+            assert self._undo is not None
+            savepoint = Savepoint(self, len(self._undo), outer=outer)
+            try:
+                yield savepoint
+            except BaseException:
+                savepoint.rollback()
+                raise
+            finally:
+                if outer:
+                    self._undo = None
+                    self.flush()
+
+    def remember(self, undo: Callable[[], None]) -> None:
+        """Record how to undo a change, when a transaction is open (subclasses' own state too)."""
+        if self._undo is not None:
+            self._undo.append(undo)
+
+    def undo_to(self, mark: int, *, outer: bool) -> None:
+        """Undo the open transaction's changes after position ``mark`` of its log, newest first."""
+        log = self._undo
+        if log is None:
+            return
+        while len(log) > mark:
+            log.pop()()
+        if outer:
+            # The transaction began with an empty dirty set: nothing of it may be journaled.
+            self._dirty.clear()
+
+    def _unadd(self, object_name: str, record_id: str) -> None:
+        row = self._rows[object_name].pop(record_id)
+        self._index_refs(row, add=False)
+        if not row.get("IsDeleted"):
+            self._index_keys(row, add=False)
+        self._dirty.pop(record_id, None)
+
+    def _restore(self, row: Row, cells: list[Any]) -> None:
+        self._index_refs(row, add=False)
+        if not row.get("IsDeleted"):
+            self._index_keys(row, add=False)
+        row.cells[:] = cells
+        self._index_refs(row, add=True)
+        if not row.get("IsDeleted"):
+            self._index_keys(row, add=True)
 
     def clear(self) -> None:
         """Remove every record and restart the id sequences."""

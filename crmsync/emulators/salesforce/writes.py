@@ -2,25 +2,30 @@
 
 A write by a user (API or screen) sets ``LastModifiedDate``, ``LastModifiedById`` and
 ``SystemModstamp``; a *system* change (an automation, a rollup) moves only ``SystemModstamp``.
+
+User writes carry a ``WriteContext`` and go through the org's own logic (``rules``): before-
+save automations, validation rules, duplicate rules. API writes (never screen writes) may
+also meet an injected per-record error, such as UNABLE_TO_LOCK_ROW (``record_faults``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Protocol
 
 from crmsync.catalogs import Catalog, FieldDef, ObjectDef
 
 from .clock import Clock
+from .context import API_WRITE, Operation, WriteContext
 from .errors import ApiError, MultipleMatchesError, bad_request, entity_is_deleted, not_found
 from .ids import USER_KEY_PREFIX, make_id, normalize_id
 from .records import Row
+from .rules import RuleBook
 from .store import Journal, RecordStore, key_of
 from .validation import AUDIT_FIELDS, check_references, check_required, check_unique, prepare
 from .values import default_for
 
-Origin = Literal["api", "ui"]
 # Display formats of NPSP's auto-number Name fields; other objects use their label's initials.
 AUTONUMBER_PREFIXES = {
     "npe01__OppPayment__c": "PMT",
@@ -28,6 +33,13 @@ AUTONUMBER_PREFIXES = {
     "npsp__Partial_Soft_Credit__c": "PSC",
     "npsp__Account_Soft_Credit__c": "ASC",
 }
+
+
+class RecordFaults(Protocol):
+    """Where injected per-record errors come from (the fault rules of kind ``record_error``)."""
+
+    def take_record_error(self, object_name: str) -> tuple[int, str, str] | None:
+        """(status, error code, message) when the next API write of ``object_name`` must fail."""
 
 
 class WritableStore(RecordStore):
@@ -41,6 +53,8 @@ class WritableStore(RecordStore):
         self.org_id = make_id("00D", 1)
         self.user_id = make_id(USER_KEY_PREFIX, 1)
         self._default_cache: dict[str, tuple[date, dict[str, Any]]] = {}
+        self.rules = RuleBook(catalog)
+        self.record_faults: RecordFaults | None = None
 
     # -- bulk loading (trusted data: seeds and validated load files) ------------------------
 
@@ -76,21 +90,26 @@ class WritableStore(RecordStore):
 
     # -- writes ----------------------------------------------------------------------------
 
-    def insert(self, object_name: str, body: Mapping[str, Any], *, origin: Origin = "api") -> str:
+    def insert(self, object_name: str, body: Mapping[str, Any], *, context: WriteContext = API_WRITE) -> str:
         """Create a record from a client's fields; returns its id."""
         with self.lock:
             obj = self.object_def(object_name)
             if not obj.createable:
                 raise bad_request("INVALID_TYPE_FOR_OPERATION", f"entity type cannot be inserted: {obj.name}")
             changes = prepare(self, obj, body, "create")
-            record_id = self._insert(obj, changes)
+            record_id = self._insert(obj, changes, context)
             self.flush()
             return record_id
 
-    def _insert(self, obj: ObjectDef, changes: dict[str, Any]) -> str:
+    def _insert(self, obj: ObjectDef, changes: dict[str, Any], context: WriteContext | None) -> str:
         values = self.fill_new(obj, changes)
+        if context is not None:
+            self.inject_record_error(obj, None, changes, context)
+            self.rules.automate(obj, "create", values, values)
         check_required(obj, values)
         check_references(self, obj, {k: v for k, v in values.items() if obj.fields[k].type == "reference"})
+        if context is not None:
+            self._apply_rules(obj, "create", None, values, context)
         check_unique(self, obj, None, values)
         record_id = self.sequences.mint(obj.key_prefix)
         values.update(self._stamp(obj, created=True, system=False))
@@ -100,20 +119,34 @@ class WritableStore(RecordStore):
         return record_id
 
     def update(
-        self, object_name: str, record_id: str, body: Mapping[str, Any], *, system: bool = False
+        self,
+        object_name: str,
+        record_id: str,
+        body: Mapping[str, Any],
+        *,
+        system: bool = False,
+        context: WriteContext = API_WRITE,
     ) -> Row:
-        """Change a record; ``system`` makes it an automation change (only SystemModstamp moves)."""
+        """Change a record; ``system`` makes it an automation change (only SystemModstamp moves,
+        and the org's rules do not run)."""
         with self.lock:
             obj = self.object_def(object_name)
             row = self.require(obj.name, record_id)
             changes = prepare(self, obj, body, "system" if system else "update")
-            self._update(obj, row, changes, system=system)
+            self._update(obj, row, changes, system=system, context=None if system else context)
             self.flush()
             return row
 
-    def _update(self, obj: ObjectDef, row: Row, changes: dict[str, Any], *, system: bool) -> None:
+    def _update(
+        self, obj: ObjectDef, row: Row, changes: dict[str, Any], *, system: bool, context: WriteContext | None
+    ) -> None:
+        if context is not None:
+            self.inject_record_error(obj, row["Id"], changes, context)
+            self.rules.automate(obj, "update", dict(row) | changes, changes)
         check_required(obj, changes, changes.keys())
         check_references(self, obj, changes)
+        if context is not None:
+            self._apply_rules(obj, "update", row["Id"], dict(row) | changes, context)
         check_unique(self, obj, row["Id"], changes)
         if {"FirstName", "LastName"} & changes.keys():
             merged = dict(row) | changes
@@ -124,7 +157,13 @@ class WritableStore(RecordStore):
         self.change(row, changes)
 
     def upsert(
-        self, object_name: str, field_name: str, value: str, body: Mapping[str, Any]
+        self,
+        object_name: str,
+        field_name: str,
+        value: str,
+        body: Mapping[str, Any],
+        *,
+        context: WriteContext = API_WRITE,
     ) -> tuple[str, bool]:
         """Update the record whose external id ``field_name`` is ``value``, or create it.
 
@@ -156,7 +195,7 @@ class WritableStore(RecordStore):
                 raise MultipleMatchesError(obj.name, matches)
             if matches:
                 row = self.require(obj.name, matches[0])
-                self._update(obj, row, prepare(self, obj, given, "update"), system=False)
+                self._update(obj, row, prepare(self, obj, given, "update"), system=False, context=context)
                 self.flush()
                 return row["Id"], False
             if not obj.createable:
@@ -164,9 +203,42 @@ class WritableStore(RecordStore):
             changes = prepare(self, obj, given, "create")
             if fdef.name != "Id":
                 changes.update(prepare(self, obj, {fdef.name: value}, "create"))
-            record_id = self._insert(obj, changes)
+            record_id = self._insert(obj, changes, context)
             self.flush()
             return record_id, True
+
+    # -- the org's own logic -----------------------------------------------------------------
+
+    def _apply_rules(
+        self,
+        obj: ObjectDef,
+        operation: Operation,
+        record_id: str | None,
+        record: Mapping[str, Any],
+        context: WriteContext,
+    ) -> None:
+        self.rules.validate(obj, operation, record)
+        self.rules.check_duplicates(self, obj, operation, record_id, record, context)
+
+    def inject_record_error(
+        self, obj: ObjectDef, record_id: str | None, values: Mapping[str, Any], context: WriteContext
+    ) -> None:
+        """Fail this API write when a ``record_error`` fault says so (never a screen write)."""
+        if context.origin != "api" or self.record_faults is None:
+            return
+        injected = self.record_faults.take_record_error(obj.name)
+        if injected is None:
+            return
+        status, error_code, message = injected
+        if not message:
+            # The row Salesforce could not lock: the record itself, or the parent of a new one.
+            locked = record_id or next(
+                (v for k, v in values.items() if v and obj.fields[k].type == "reference"), None
+            )
+            message = "unable to obtain exclusive access to this record" + (
+                f" or 1 records: {locked}" if locked else ""
+            )
+        raise ApiError(status, error_code, message)
 
     # -- reading helpers -------------------------------------------------------------------
 
