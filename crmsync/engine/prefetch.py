@@ -15,24 +15,30 @@ _DONE = object()
 def prefetched(source: Iterator[T], *, depth: int = 1) -> Iterator[T]:
     """Yield ``source``'s items, producing up to ``depth`` ahead in a background thread.
 
+    "Ahead" counts from the item the consumer holds: the producer starts on another item
+    only when the consumer takes one, so with ``depth`` 1 at most two pages are alive (the
+    one being applied and the next), however long the source.
+
     Exceptions raised by ``source`` are re-raised in the consumer at the same position;
     closing the consumer early stops the producer after its current item.
     """
-    items: queue.Queue[object] = queue.Queue(maxsize=depth)
+    items: queue.Queue[object] = queue.Queue()
+    # One permit per item the producer may hold beyond the consumer's; the queue is bounded by it.
+    room = threading.Semaphore(depth)
     stop = threading.Event()
 
     def produce() -> None:
         try:
-            for item in source:
-                while not stop.is_set():
-                    try:
-                        items.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
+            while True:
+                while not room.acquire(timeout=0.1):
+                    if stop.is_set():
+                        return
                 if stop.is_set():
                     return
-            items.put(_DONE)
+                item = next(source, _DONE)
+                items.put(item)
+                if item is _DONE:
+                    return
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which re-raises it
             items.put(exc)
 
@@ -45,6 +51,8 @@ def prefetched(source: Iterator[T], *, depth: int = 1) -> Iterator[T]:
                 return
             if isinstance(item, BaseException):
                 raise item
+            # The consumer now holds this item: the producer may fetch the next meanwhile.
+            room.release()
             yield item  # type: ignore[misc]
     finally:
         stop.set()

@@ -68,6 +68,15 @@ def _sqlite_begin(conn: sa.Connection) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def reading(engine: Engine) -> sa.Connection:
+    """A connection for reads only: on SQLite its transactions do not take the write lock.
+
+    Write with ``engine.begin()``; read with ``with reading(engine) as conn``. A reader
+    inside a writer's work (or the reverse) then never waits for itself.
+    """
+    return engine.connect().execution_options(sqlite_begin="DEFERRED")
+
+
 def alembic_config(engine: Engine) -> Config:
     """An Alembic configuration pointing at crmsync's migrations and ``engine``."""
     cfg = Config()

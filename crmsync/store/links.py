@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,8 +99,19 @@ def linked_platform_ids(
     return set(by_platform_ids(conn, organization_id, connection_id, platform_type, platform_ids))
 
 
-def write(conn: sa.Connection, organization_id: int, connection_id: int, new: Sequence[NewLink]) -> None:
-    """Insert new links and refresh the version of existing ones (same transaction as the data)."""
+def write(
+    conn: sa.Connection,
+    organization_id: int,
+    connection_id: int,
+    new: Sequence[NewLink],
+    *,
+    existing: AbstractSet[str] | None = None,
+) -> None:
+    """Insert new links and refresh the version of existing ones (same transaction as the data).
+
+    ``existing``: the CRM ids among ``new`` that the caller knows are linked already (in this
+    transaction), which saves looking them up; None to look them up.
+    """
     if not new:
         return
     now = utcnow()
@@ -107,9 +119,13 @@ def write(conn: sa.Connection, organization_id: int, connection_id: int, new: Se
     for link in new:
         by_type.setdefault(link.platform_type, []).append(link)
     for platform_type, items in by_type.items():
-        existing = by_crm_ids(conn, organization_id, connection_id, platform_type, [i.crm_id for i in items])
-        inserts = [i for i in items if i.crm_id not in existing]
-        updates = [i for i in items if i.crm_id in existing]
+        linked = (
+            existing
+            if existing is not None
+            else by_crm_ids(conn, organization_id, connection_id, platform_type, [i.crm_id for i in items])
+        )
+        inserts = [i for i in items if i.crm_id not in linked]
+        updates = [i for i in items if i.crm_id in linked]
         if inserts:
             conn.execute(
                 links.insert(),

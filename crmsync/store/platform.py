@@ -38,6 +38,9 @@ def _platform_table(
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.Column("updated_at", UTCDateTime, nullable=False),
         info={"platform": True},
+        # Never reuse the id of a deleted row: links, changes and the CRM's platform-id
+        # field name records by id.
+        sqlite_autoincrement=True,
     )
 
 

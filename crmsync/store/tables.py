@@ -164,6 +164,8 @@ log_entries = sa.Table(
     sa.Index(None, "organization_id", "id"),
     sa.Index(None, "organization_id", "status", "id"),
     sa.Index(None, "organization_id", "data_type", "platform_id"),
+    # Keyset paging by id needs ids that never come back.
+    sqlite_autoincrement=True,
 )
 
 pull_retries = sa.Table(
@@ -199,4 +201,74 @@ leases = sa.Table(
     sa.Column("owner", sa.String(200), nullable=False),
     sa.Column("expires_at", UTCDateTime, nullable=False),
     sa.PrimaryKeyConstraint("connection_id"),
+)
+
+# --- push ---------------------------------------------------------------------------
+
+# Written only by the capture triggers (see crmsync.store.capture); no foreign keys, so
+# that a trigger can never make an application's write fail.
+changes = sa.Table(
+    "crmsync_changes",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("organization_id", sa.Integer, nullable=False),
+    sa.Column("platform_type", sa.String(64), nullable=False),
+    sa.Column("platform_id", sa.BigInteger, nullable=False),
+    sa.Column("operation", sa.String(8), nullable=False),
+    sa.Column("origin", sa.String(8), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index(None, "created_at"),
+    # The pusher's watermark is an id: a pruned newest change must not have its id reused.
+    sqlite_autoincrement=True,
+)
+
+# SQLite only: the origin marker a writing transaction leaves for the triggers to read.
+origin_marker = sa.Table(
+    "crmsync_origin",
+    metadata,
+    sa.Column("origin", sa.String(8), nullable=False),
+)
+
+push_cursors = sa.Table(
+    "crmsync_push_cursors",
+    metadata,
+    sa.Column("connection_id", sa.Integer, sa.ForeignKey("crmsync_connections.id", ondelete="CASCADE")),
+    sa.Column("last_change_id", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("connection_id"),
+)
+
+push_queue = sa.Table(
+    "crmsync_push_queue",
+    metadata,
+    _org_fk(),
+    _connection_fk(),
+    sa.Column("platform_type", sa.String(64), nullable=False),
+    sa.Column("platform_id", sa.BigInteger, nullable=False),
+    sa.Column("operation", sa.String(8), nullable=False),
+    # The CRM id of a deleted record, kept because its link goes when the row goes.
+    sa.Column("crm_id", sa.String(64), nullable=True),
+    sa.Column("enqueued_at", UTCDateTime, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.PrimaryKeyConstraint("connection_id", "platform_type", "platform_id"),
+    sa.Index(None, "connection_id", "next_attempt_at"),
+)
+
+# Consecutive push failures per record; three make a lock (locked_at set).
+record_failures = sa.Table(
+    "crmsync_record_failures",
+    metadata,
+    _org_fk(),
+    _connection_fk(),
+    sa.Column("platform_type", sa.String(64), nullable=False),
+    sa.Column("platform_id", sa.BigInteger, nullable=False),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.Text, nullable=False),
+    sa.Column("last_error_code", sa.String(64), nullable=True),
+    sa.Column("last_failed_at", UTCDateTime, nullable=False),
+    sa.Column("locked_at", UTCDateTime, nullable=True),
+    sa.PrimaryKeyConstraint("connection_id", "platform_type", "platform_id"),
+    sa.Index(None, "organization_id", "locked_at"),
 )

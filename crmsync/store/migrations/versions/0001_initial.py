@@ -41,7 +41,8 @@ def upgrade() -> None:
     sa.Column('updated_at', crmsync.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['organization_id'], ['crmsync_organizations.id'], name=op.f('fk_campaigns_organization_id_crmsync_organizations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_campaigns')),
-    info={'platform': True}
+    info={'platform': True},
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('campaigns', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_campaigns_organization_id'), ['organization_id'], unique=False)
@@ -72,7 +73,8 @@ def upgrade() -> None:
     sa.Column('updated_at', crmsync.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['organization_id'], ['crmsync_organizations.id'], name=op.f('fk_funds_organization_id_crmsync_organizations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_funds')),
-    info={'platform': True}
+    info={'platform': True},
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('funds', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_funds_organization_id'), ['organization_id'], unique=False)
@@ -91,7 +93,8 @@ def upgrade() -> None:
     sa.Column('updated_at', crmsync.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['organization_id'], ['crmsync_organizations.id'], name=op.f('fk_households_organization_id_crmsync_organizations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_households')),
-    info={'platform': True}
+    info={'platform': True},
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('households', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_households_organization_id'), ['organization_id'], unique=False)
@@ -219,7 +222,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_supporters_household_id_households'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['organization_id'], ['crmsync_organizations.id'], name=op.f('fk_supporters_organization_id_crmsync_organizations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_supporters')),
-    info={'platform': True}
+    info={'platform': True},
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('supporters', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_supporters_household_id'), ['household_id'], unique=False)
@@ -241,7 +245,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['organization_id'], ['crmsync_organizations.id'], name=op.f('fk_campaign_members_organization_id_crmsync_organizations'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['supporter_id'], ['supporters.id'], name=op.f('fk_campaign_members_supporter_id_supporters'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_campaign_members')),
-    info={'platform': True}
+    info={'platform': True},
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('campaign_members', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_campaign_members_campaign_id'), ['campaign_id'], unique=False)
@@ -265,7 +270,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['connection_id'], ['crmsync_connections.id'], name=op.f('fk_crmsync_log_entries_connection_id_crmsync_connections'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['organization_id'], ['crmsync_organizations.id'], name=op.f('fk_crmsync_log_entries_organization_id_crmsync_organizations'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['run_id'], ['crmsync_runs.id'], name=op.f('fk_crmsync_log_entries_run_id_crmsync_runs'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_crmsync_log_entries'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_crmsync_log_entries')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('crmsync_log_entries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_crmsync_log_entries_organization_id_crmsync_log_entries_data_type_crmsync_log_entries_platform_id'), ['organization_id', 'data_type', 'platform_id'], unique=False)
@@ -290,7 +296,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['organization_id'], ['crmsync_organizations.id'], name=op.f('fk_organizations_organization_id_crmsync_organizations'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['primary_contact_id'], ['supporters.id'], name=op.f('fk_organizations_primary_contact_id_supporters'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organizations')),
-    info={'platform': True}
+    info={'platform': True},
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('organizations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_organizations_organization_id'), ['organization_id'], unique=False)
@@ -311,7 +318,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['organization_id'], ['crmsync_organizations.id'], name=op.f('fk_subscriptions_organization_id_crmsync_organizations'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['supporter_id'], ['supporters.id'], name=op.f('fk_subscriptions_supporter_id_supporters'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_subscriptions')),
-    info={'platform': True}
+    info={'platform': True},
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('subscriptions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_subscriptions_organization_id'), ['organization_id'], unique=False)
@@ -337,7 +345,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['organization_id'], ['crmsync_organizations.id'], name=op.f('fk_pledges_organization_id_crmsync_organizations'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['supporter_id'], ['supporters.id'], name=op.f('fk_pledges_supporter_id_supporters'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_pledges')),
-    info={'platform': True}
+    info={'platform': True},
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('pledges', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_pledges_campaign_id'), ['campaign_id'], unique=False)
@@ -370,7 +379,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['organization_id'], ['crmsync_organizations.id'], name=op.f('fk_recurring_donations_organization_id_crmsync_organizations'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['supporter_id'], ['supporters.id'], name=op.f('fk_recurring_donations_supporter_id_supporters'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_recurring_donations')),
-    info={'platform': True}
+    info={'platform': True},
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('recurring_donations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_recurring_donations_campaign_id'), ['campaign_id'], unique=False)
@@ -402,7 +412,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['recurring_donation_id'], ['recurring_donations.id'], name=op.f('fk_transactions_recurring_donation_id_recurring_donations'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['supporter_id'], ['supporters.id'], name=op.f('fk_transactions_supporter_id_supporters'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_transactions')),
-    info={'platform': True}
+    info={'platform': True},
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('transactions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_transactions_campaign_id'), ['campaign_id'], unique=False)
@@ -431,7 +442,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['recurring_donation_id'], ['recurring_donations.id'], name=op.f('fk_fund_allocations_recurring_donation_id_recurring_donations'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['transaction_id'], ['transactions.id'], name=op.f('fk_fund_allocations_transaction_id_transactions'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_fund_allocations')),
-    info={'platform': True}
+    info={'platform': True},
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('fund_allocations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_fund_allocations_campaign_id'), ['campaign_id'], unique=False)
@@ -456,7 +468,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['supporter_id'], ['supporters.id'], name=op.f('fk_soft_credits_supporter_id_supporters'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['transaction_id'], ['transactions.id'], name=op.f('fk_soft_credits_transaction_id_transactions'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_soft_credits')),
-    info={'platform': True}
+    info={'platform': True},
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('soft_credits', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_soft_credits_organization_id'), ['organization_id'], unique=False)
@@ -479,7 +492,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['organization_id'], ['crmsync_organizations.id'], name=op.f('fk_transaction_payments_organization_id_crmsync_organizations'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['transaction_id'], ['transactions.id'], name=op.f('fk_transaction_payments_transaction_id_transactions'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_transaction_payments')),
-    info={'platform': True}
+    info={'platform': True},
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('transaction_payments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_transaction_payments_organization_id'), ['organization_id'], unique=False)

@@ -1,0 +1,87 @@
+"""Change capture: database triggers record every platform insert, update and delete.
+
+Triggers write a row into ``crmsync_changes`` in the same transaction as the change, so
+nothing is missed, including writes made with plain SQL outside crmsync. Each change
+carries its origin: ``user`` unless the writing transaction said otherwise with
+:func:`origin` (crmsync's pull says ``sync``; an application's automated jobs say ``system``).
+
+How a transaction says its origin differs by database, because SQLite has no session
+variables: PostgreSQL uses a transaction-local setting; SQLite a marker row that only the
+writing transaction can see (SQLite has one writer at a time) and that is removed before
+commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Literal
+
+import sqlalchemy as sa
+
+Origin = Literal["user", "system", "sync"]
+CHANNEL = "crmsync_changes"
+
+_SQLITE_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'"
+_SQLITE_ORIGIN = "COALESCE((SELECT origin FROM crmsync_origin LIMIT 1), 'user')"
+
+PG_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION crmsync_capture() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    rec record;
+    change_origin text := COALESCE(NULLIF(current_setting('crmsync.origin', true), ''), 'user');
+BEGIN
+    IF TG_OP = 'DELETE' THEN rec := OLD; ELSE rec := NEW; END IF;
+    INSERT INTO crmsync_changes (organization_id, platform_type, platform_id, operation, origin, created_at)
+    VALUES (rec.organization_id, TG_TABLE_NAME, rec.id, lower(TG_OP), change_origin, clock_timestamp());
+    IF change_origin <> 'sync' THEN
+        PERFORM pg_notify('{CHANNEL}', TG_TABLE_NAME);
+    END IF;
+    RETURN NULL;
+END $$
+"""
+
+
+def install_ddl(dialect: str, table: str) -> list[str]:
+    """Statements that install change capture on one platform table."""
+    if dialect == "postgresql":
+        return [
+            f"CREATE TRIGGER crmsync_capture AFTER INSERT OR UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION crmsync_capture()"
+        ]
+    statements = []
+    for operation, row in (("insert", "NEW"), ("update", "NEW"), ("delete", "OLD")):
+        statements.append(
+            f"CREATE TRIGGER crmsync_capture_{table}_{operation} AFTER {operation.upper()} ON {table} "
+            "BEGIN INSERT INTO crmsync_changes "
+            "(organization_id, platform_type, platform_id, operation, origin, created_at) "
+            f"VALUES ({row}.organization_id, '{table}', {row}.id, '{operation}', "
+            f"{_SQLITE_ORIGIN}, {_SQLITE_NOW}); "
+            "END"
+        )
+    return statements
+
+
+def remove_ddl(dialect: str, table: str) -> list[str]:
+    """Statements that remove change capture from one platform table."""
+    if dialect == "postgresql":
+        return [f"DROP TRIGGER IF EXISTS crmsync_capture ON {table}"]
+    return [f"DROP TRIGGER IF EXISTS crmsync_capture_{table}_{op}" for op in ("insert", "update", "delete")]
+
+
+@contextmanager
+def origin(conn: sa.Connection, value: Origin) -> Iterator[None]:
+    """Within the block, platform writes on ``conn`` are captured with origin ``value``.
+
+    Use it inside a transaction (``engine.begin()``); the origin ends with the block.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT set_config('crmsync.origin', :origin, true)"), {"origin": value})
+        yield
+        conn.execute(sa.text("SELECT set_config('crmsync.origin', '', true)"))
+        return
+    conn.execute(sa.text("INSERT INTO crmsync_origin (origin) VALUES (:origin)"), {"origin": value})
+    yield
+    # Only reached when the block succeeded; on an exception the transaction rolls back and
+    # takes the marker with it.
+    conn.execute(sa.text("DELETE FROM crmsync_origin"))

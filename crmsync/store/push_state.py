@@ -1,0 +1,317 @@
+"""Push bookkeeping: the change watermark, the push queue, failure counts and locks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from crmsync.store.tables import changes, push_cursors, push_queue, record_failures
+from crmsync.store.types import utcnow
+
+LOCK_AFTER = 3
+
+
+@dataclass(frozen=True)
+class Change:
+    """One captured platform change."""
+
+    id: int
+    organization_id: int
+    platform_type: str
+    platform_id: int
+    operation: str
+    origin: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """A record waiting to be pushed."""
+
+    platform_type: str
+    platform_id: int
+    operation: str
+    crm_id: str | None
+    attempts: int
+    enqueued_at: datetime
+
+
+@dataclass(frozen=True)
+class Lock:
+    """A record whose pushes failed ``failures`` times in a row."""
+
+    platform_type: str
+    platform_id: int
+    failures: int
+    last_error: str
+    last_error_code: str | None
+    last_failed_at: datetime
+    locked_at: datetime | None
+    connection_id: int
+
+    @property
+    def key(self) -> str:
+        """``type:id``, as the CLI and the logs name it."""
+        return f"{self.platform_type}:{self.platform_id}"
+
+
+def watermark(conn: sa.Connection, connection_id: int) -> int | None:
+    """The last change id this connection's pusher has taken, or None before the first."""
+    value = conn.execute(
+        sa.select(push_cursors.c.last_change_id).where(push_cursors.c.connection_id == connection_id)
+    ).scalar()
+    return None if value is None else int(value)
+
+
+def set_watermark(conn: sa.Connection, connection_id: int, change_id: int) -> None:
+    """Move the watermark (in the transaction that queued the changes up to it)."""
+    updated = conn.execute(
+        push_cursors.update()
+        .where(push_cursors.c.connection_id == connection_id)
+        .values(last_change_id=change_id, updated_at=utcnow())
+    )
+    if updated.rowcount == 0:
+        conn.execute(
+            push_cursors.insert().values(
+                connection_id=connection_id, last_change_id=change_id, updated_at=utcnow()
+            )
+        )
+
+
+def latest_change_id(conn: sa.Connection) -> int:
+    """The id of the newest captured change (0 when there is none)."""
+    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(changes.c.id), 0))).scalar_one())
+
+
+def changes_after(conn: sa.Connection, organization_id: int, after_id: int, limit: int) -> list[Change]:
+    """Captured changes of the organization with ids above ``after_id``, oldest first."""
+    rows = conn.execute(
+        sa.select(changes)
+        .where(changes.c.organization_id == organization_id, changes.c.id > after_id)
+        .order_by(changes.c.id)
+        .limit(limit)
+    )
+    return [Change(**r._mapping) for r in rows]
+
+
+def enqueue(
+    conn: sa.Connection,
+    organization_id: int,
+    connection_id: int,
+    items: Iterable[tuple[str, int, str, str | None]],
+) -> int:
+    """Queue (type, id, operation, crm_id) pushes; a record already queued is coalesced."""
+    now = utcnow()
+    count = 0
+    for platform_type, platform_id, operation, crm_id in items:
+        where = (
+            (push_queue.c.connection_id == connection_id)
+            & (push_queue.c.platform_type == platform_type)
+            & (push_queue.c.platform_id == platform_id)
+        )
+        values = {"operation": operation, "next_attempt_at": now}
+        if crm_id is not None:
+            values["crm_id"] = crm_id
+        if conn.execute(push_queue.update().where(where).values(**values)).rowcount == 0:
+            conn.execute(
+                push_queue.insert().values(
+                    organization_id=organization_id,
+                    connection_id=connection_id,
+                    platform_type=platform_type,
+                    platform_id=platform_id,
+                    operation=operation,
+                    crm_id=crm_id,
+                    enqueued_at=now,
+                    next_attempt_at=now,
+                    attempts=0,
+                )
+            )
+        count += 1
+    return count
+
+
+def due(conn: sa.Connection, organization_id: int, connection_id: int, limit: int = 2000) -> list[QueueItem]:
+    """Queued pushes whose time has come, oldest first."""
+    rows = conn.execute(
+        sa.select(push_queue)
+        .where(
+            push_queue.c.organization_id == organization_id,
+            push_queue.c.connection_id == connection_id,
+            push_queue.c.next_attempt_at <= utcnow(),
+        )
+        .order_by(push_queue.c.enqueued_at, push_queue.c.platform_type, push_queue.c.platform_id)
+        .limit(limit)
+    )
+    return [
+        QueueItem(r.platform_type, r.platform_id, r.operation, r.crm_id, r.attempts, r.enqueued_at)
+        for r in rows
+    ]
+
+
+def dequeue(
+    conn: sa.Connection, organization_id: int, connection_id: int, keys: Iterable[tuple[str, int]]
+) -> None:
+    """Remove pushes that are done (or handed over to a lock)."""
+    for platform_type, platform_id in keys:
+        conn.execute(
+            push_queue.delete().where(
+                push_queue.c.organization_id == organization_id,
+                push_queue.c.connection_id == connection_id,
+                push_queue.c.platform_type == platform_type,
+                push_queue.c.platform_id == platform_id,
+            )
+        )
+
+
+def defer(
+    conn: sa.Connection,
+    organization_id: int,
+    connection_id: int,
+    keys: Iterable[tuple[str, int]],
+    *,
+    delay: timedelta,
+    error: str,
+) -> None:
+    """Try these pushes again after ``delay``."""
+    later = utcnow() + delay
+    for platform_type, platform_id in keys:
+        conn.execute(
+            push_queue.update()
+            .where(
+                push_queue.c.organization_id == organization_id,
+                push_queue.c.connection_id == connection_id,
+                push_queue.c.platform_type == platform_type,
+                push_queue.c.platform_id == platform_id,
+            )
+            .values(next_attempt_at=later, attempts=push_queue.c.attempts + 1, last_error=error)
+        )
+
+
+def depth(conn: sa.Connection, organization_id: int, connection_id: int) -> int:
+    """How many pushes are waiting."""
+    return int(
+        conn.execute(
+            sa.select(sa.func.count()).where(
+                push_queue.c.organization_id == organization_id, push_queue.c.connection_id == connection_id
+            )
+        ).scalar_one()
+    )
+
+
+def record_failure(
+    conn: sa.Connection,
+    organization_id: int,
+    connection_id: int,
+    platform_type: str,
+    platform_id: int,
+    *,
+    code: str | None,
+    message: str,
+) -> int:
+    """Count one more failure in a row; the third locks the record. Returns the count."""
+    now = utcnow()
+    where = (
+        (record_failures.c.connection_id == connection_id)
+        & (record_failures.c.platform_type == platform_type)
+        & (record_failures.c.platform_id == platform_id)
+    )
+    current = conn.execute(sa.select(record_failures.c.failures).where(where)).scalar()
+    failures = int(current or 0) + 1
+    values: dict[str, object] = {
+        "failures": failures,
+        "last_error": message,
+        "last_error_code": code,
+        "last_failed_at": now,
+    }
+    if current is None:
+        conn.execute(
+            record_failures.insert().values(
+                organization_id=organization_id,
+                connection_id=connection_id,
+                platform_type=platform_type,
+                platform_id=platform_id,
+                locked_at=now if failures >= LOCK_AFTER else None,
+                **values,
+            )
+        )
+    else:
+        locked_at = sa.case((record_failures.c.locked_at.is_(None), now), else_=record_failures.c.locked_at)
+        if failures >= LOCK_AFTER:
+            values["locked_at"] = locked_at
+        conn.execute(record_failures.update().where(where).values(**values))
+    return failures
+
+
+def clear_failures(
+    conn: sa.Connection, organization_id: int, connection_id: int, keys: Iterable[tuple[str, int]]
+) -> None:
+    """A success restarts the count (and lifts a lock)."""
+    for platform_type, platform_id in keys:
+        conn.execute(
+            record_failures.delete().where(
+                record_failures.c.organization_id == organization_id,
+                record_failures.c.connection_id == connection_id,
+                record_failures.c.platform_type == platform_type,
+                record_failures.c.platform_id == platform_id,
+            )
+        )
+
+
+def locked_ids(
+    conn: sa.Connection, organization_id: int, connection_id: int, platform_type: str, ids: Sequence[int]
+) -> dict[int, int]:
+    """Which of ``ids`` are locked, with their failure counts."""
+    found: dict[int, int] = {}
+    for start in range(0, len(ids), 900):
+        rows = conn.execute(
+            sa.select(record_failures.c.platform_id, record_failures.c.failures).where(
+                record_failures.c.organization_id == organization_id,
+                record_failures.c.connection_id == connection_id,
+                record_failures.c.platform_type == platform_type,
+                record_failures.c.platform_id.in_(ids[start : start + 900]),
+                record_failures.c.locked_at.is_not(None),
+            )
+        )
+        found.update({r.platform_id: r.failures for r in rows})
+    return found
+
+
+def locks(conn: sa.Connection, organization_id: int, connection_id: int | None = None) -> list[Lock]:
+    """Every lock of the organization (or one connection), newest first."""
+    query = sa.select(record_failures).where(
+        record_failures.c.organization_id == organization_id, record_failures.c.locked_at.is_not(None)
+    )
+    if connection_id is not None:
+        query = query.where(record_failures.c.connection_id == connection_id)
+    rows = conn.execute(query.order_by(record_failures.c.locked_at.desc()))
+    return [
+        Lock(
+            r.platform_type,
+            r.platform_id,
+            r.failures,
+            r.last_error,
+            r.last_error_code,
+            r.last_failed_at,
+            r.locked_at,
+            r.connection_id,
+        )
+        for r in rows
+    ]
+
+
+def failure_count(
+    conn: sa.Connection, organization_id: int, connection_id: int, platform_type: str, platform_id: int
+) -> int:
+    """Consecutive failures of one record (0 when none)."""
+    value = conn.execute(
+        sa.select(record_failures.c.failures).where(
+            record_failures.c.organization_id == organization_id,
+            record_failures.c.connection_id == connection_id,
+            record_failures.c.platform_type == platform_type,
+            record_failures.c.platform_id == platform_id,
+        )
+    ).scalar()
+    return int(value or 0)
