@@ -22,6 +22,7 @@ from crmsync.engine.pull import RunResult
 from crmsync.engine.workspace import Workspace
 from crmsync.secrets import vault_from_environment
 from crmsync.store import logs
+from crmsync.store.db import reading
 
 # The emulator's documented default connected app and integration user.
 CLIENT_ID = "crmsync-emulator"
@@ -198,6 +199,6 @@ def _control(http: httpx.Client, method: str, path: str, body: dict[str, Any]) -
 
 
 def _recent_errors(workspace: Workspace) -> list[str]:
-    with workspace.engine.connect() as conn:
+    with reading(workspace.engine) as conn:
         entries = logs.page(conn, workspace.organization_id, status="error", limit=5)
     return [e.message for e in entries]

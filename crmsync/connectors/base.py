@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
+from crmsync.connectors.writes import WriteRecord, WriteResult
 from crmsync.model.profile import Condition
 
 
@@ -61,7 +62,11 @@ class ReadRequest:
 
 @dataclass
 class CrmRecord:
-    """One CRM record: values flattened (parent fields as ``Parent.Field`` keys)."""
+    """One CRM record: values flattened (parent fields as ``Parent.Field`` keys).
+
+    Every field the read asked for is a key; the fields of a parent that is not set
+    (a null lookup) are None.
+    """
 
     id: str
     modstamp: str | None
@@ -98,6 +103,18 @@ class Connector(Protocol):
 
     def read(self, request: ReadRequest) -> Iterator[Page]:
         """Pages of records in (modstamp, id) order."""
+        ...
+
+    def write(self, records: Sequence[WriteRecord]) -> list[WriteResult]:
+        """Write records (update by id or upsert by external id); one result per record, in order."""
+        ...
+
+    def delete(self, targets: Sequence[tuple[str, str]]) -> list[WriteResult]:
+        """Delete (key, CRM id) pairs; a record already gone counts as deleted."""
+        ...
+
+    def create_defaults(self, object_name: str, conditions: Sequence[Condition]) -> dict[str, Any]:
+        """Values that make a new record meet the given equality conditions."""
         ...
 
     def close(self) -> None:

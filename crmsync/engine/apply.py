@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from crmsync.connectors.base import CrmRecord
 from crmsync.engine.counts import Counts
-from crmsync.engine.mapping import fingerprint, map_pulled, same_value
+from crmsync.engine.mapping import Pulled, same_value
 from crmsync.errors import RecordError
 from crmsync.model.profile import ObjectMapping, Profile
 from crmsync.store import links, records, retries
@@ -74,12 +74,12 @@ def apply_page(
     fresh = [r for r in live if (link := known.get(r.id)) is None or link.crm_modstamp != r.modstamp]
     result.counts.unchanged += len(live) - len(fresh)
     parents = _parents(conn, scope, mapping, fresh)
-    table = platform_table(mapping.type)
+    pulled = Pulled(mapping, platform_table(mapping.type))
     rows: list[_Row] = []
     failures: list[tuple[str, str]] = []
     for record in fresh:
         try:
-            values = map_pulled(mapping, table, record.values)
+            values = pulled.values(record.values)
             values.update(_resolve(mapping, record, parents))
         except RecordError as exc:
             failures.append((record.id, exc.message))
@@ -89,13 +89,14 @@ def apply_page(
             else:
                 result.counts.failed += 1
             continue
-        row = _Row(record, values, fingerprint(mapping, record.values))
+        row = _Row(record, values, pulled.fingerprint(record.values))
         link = known.get(record.id)
         row.platform_id = link.platform_id if link is not None else None
         rows.append(row)
     _match(conn, scope, mapping, [r for r in rows if r.platform_id is None])
     touched = _write(conn, scope, mapping, rows, known, result, failures)
-    links.write(conn, org, cid, touched)
+    # Which links exist is known from the start of the page: links.write need not ask again.
+    links.write(conn, org, cid, touched, existing=known.keys())
     retries.clear_failures(conn, org, cid, mapping.type, [t.crm_id for t in touched])
     retries.note_failures(conn, org, cid, mapping.type, failures)
     return result
@@ -146,6 +147,12 @@ def _resolve(mapping: ObjectMapping, record: CrmRecord, parents: dict[str, dict[
 
 def _match(conn: sa.Connection, scope: Scope, mapping: ObjectMapping, unlinked: list[_Row]) -> None:
     """Attach unlinked rows to existing platform rows by the profile's matching rules."""
+    if not unlinked or not mapping.match:
+        return
+    # A first pull into an empty platform, and every later pull once all rows are linked, has
+    # nothing to match against: one cheap question instead of a keyed query per rule and chunk.
+    if not records.has_unlinked(conn, scope.organization_id, scope.connection_id, mapping.type):
+        return
     taken: set[int] = set()
     for rule in mapping.match:
         pending = [r for r in unlinked if r.platform_id is None]

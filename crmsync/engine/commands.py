@@ -2,17 +2,53 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
 
+from crmsync.connectors.base import Connector
 from crmsync.connectors.salesforce.client import RetryPolicy
+from crmsync.engine import pusher
 from crmsync.engine.apply import Scope
 from crmsync.engine.progress import Observer
 from crmsync.engine.pull import PullOptions, RunResult, sync_all
+from crmsync.engine.push import PushReport
+from crmsync.engine.stamp import StampResult, stamp_ids
 from crmsync.engine.workspace import Workspace
 from crmsync.errors import ConfigError
+from crmsync.store import logs, push_state
+from crmsync.store.db import reading
+from crmsync.store.logs import LogEntry
+
+
+@dataclass
+class Session:
+    """An opened connection: its scope and a connector (close it when done)."""
+
+    workspace: Workspace
+    scope: Scope
+    connector: Connector
+
+
+@contextmanager
+def opened(
+    workspace: Workspace,
+    connection: str | None,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    retry: RetryPolicy | None = None,
+) -> Iterator[Session]:
+    """The named (or only) connection with a connector, closed afterwards."""
+    row = workspace.connection(connection)
+    connector = workspace.connector(row, transport=transport, retry=retry)
+    try:
+        yield Session(workspace, Scope(workspace.organization_id, row.id, workspace.profile(row)), connector)
+    finally:
+        connector.close()
 
 
 def run_sync_all(
@@ -25,24 +61,161 @@ def run_sync_all(
     retry: RetryPolicy | None = None,
 ) -> RunResult:
     """Sync All on one connection (or the only one), optionally limited to some platform types."""
-    row = workspace.connection(connection)
-    profile = workspace.profile(row)
-    wanted = frozenset(only) if only else None
-    if wanted:
-        unknown = sorted(wanted - {m.type for m in profile.objects if m.part_of is None})
-        if unknown:
+    with opened(workspace, connection, transport=transport, retry=retry) as session:
+        profile = session.scope.profile
+        wanted = frozenset(only) if only else None
+        top = [m.type for m in profile.objects if m.part_of is None]
+        if wanted:
+            unknown = sorted(wanted - set(top))
+            if unknown:
+                raise ConfigError(
+                    f"--object {unknown[0]} is not a type of profile {profile.name}; "
+                    f"choose from {', '.join(top)}"
+                )
+        row = workspace.connection(connection)
+        options = PullOptions(
+            only=wanted,
+            lookback=timedelta(seconds=int(row.settings.get("lookback_seconds", 300))),
+            filters=workspace.filters(row),
+        )
+        return sync_all(workspace.engine, session.scope, session.connector, options, observer)
+
+
+def run_push(
+    workspace: Workspace,
+    connection: str | None,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    retry: RetryPolicy | None = None,
+) -> PushReport:
+    """Queue the captured user changes and push everything due, until the queue is drained."""
+    total = PushReport()
+    with opened(workspace, connection, transport=transport, retry=retry) as session:
+        engine = workspace.engine
+        while pusher.collect(engine, session.scope):
+            pass
+        while True:
+            result = pusher.drain(engine, session.scope, session.connector)
+            if not result.report.outcomes:
+                break
+            total.outcomes.update(result.report.outcomes)
+            total.api_calls += result.report.api_calls
+            if result.deferred == len(result.report.outcomes):
+                break
+    return total
+
+
+def run_watch(
+    workspace: Workspace,
+    connection: str | None,
+    stop: threading.Event,
+    *,
+    sweep_every: timedelta = timedelta(minutes=15),
+    on_report: Callable[[pusher.DrainResult], None] | None = None,
+) -> None:
+    """Push changes as they happen until ``stop`` is set."""
+    with opened(workspace, connection) as session:
+        pusher.watch(
+            workspace.engine,
+            session.scope,
+            session.connector,
+            stop,
+            sweep_every=sweep_every,
+            on_report=on_report,
+        )
+
+
+def run_sweep(
+    workspace: Workspace, connection: str | None, *, retry: RetryPolicy | None = None
+) -> PushReport:
+    """The safety-net sweep, now."""
+    with opened(workspace, connection, retry=retry) as session:
+        return pusher.sweep(workspace.engine, session.scope, session.connector)
+
+
+def run_resync(
+    workspace: Workspace,
+    connection: str | None,
+    platform_type: str,
+    *,
+    ids: Sequence[int] = (),
+    where: dict[str, str] | None = None,
+    retry: RetryPolicy | None = None,
+) -> PushReport:
+    """Push records now (by id, or every record of a table view), bypassing locks."""
+    with opened(workspace, connection, retry=retry) as session:
+        types = [m.type for m in session.scope.profile.objects]
+        if platform_type not in types:
+            raise ConfigError(f"unknown platform type {platform_type!r}; choose from {', '.join(types)}")
+        chosen = list(ids)
+        if where:
+            try:
+                chosen += pusher.select_ids(workspace.engine, session.scope, platform_type, where)
+            except KeyError as exc:
+                raise ConfigError(
+                    f"--where names column {exc.args[0]!r}, which {platform_type} does not have"
+                ) from None
+        if not chosen:
+            raise ConfigError("name the records to resync: ids, or --where COLUMN=VALUE for a table view")
+        return pusher.resync(
+            workspace.engine, session.scope, session.connector, platform_type, sorted(set(chosen))
+        )
+
+
+def run_stamp_ids(
+    workspace: Workspace, connection: str | None, *, retry: RetryPolicy | None = None
+) -> StampResult:
+    """Write platform ids onto linked CRM records that lack them."""
+    with opened(workspace, connection, retry=retry) as session:
+        return stamp_ids(workspace.engine, session.scope, session.connector)
+
+
+def list_locks(workspace: Workspace, connection: str | None = None) -> list[push_state.Lock]:
+    """Locked records with their last error, newest first."""
+    connection_id = workspace.connection(connection).id if connection else None
+    with reading(workspace.engine) as conn:
+        return push_state.locks(conn, workspace.organization_id, connection_id)
+
+
+def archive_locks(workspace: Workspace, keys: Sequence[str], connection: str | None = None) -> int:
+    """Clear locks named ``type:id``; the next sweep (or change) retries those records."""
+    wanted: set[tuple[str, int]] = set()
+    for key in keys:
+        platform_type, _, text = key.partition(":")
+        if not text.isdigit():
             raise ConfigError(
-                f"--object {unknown[0]} is not a type of profile {profile.name}; "
-                f"choose from {', '.join(m.type for m in profile.objects if m.part_of is None)}"
+                f"{key!r} is not a lock name; write TYPE:ID, e.g. supporters:42 (see `crmsync locks`)"
             )
-    options = PullOptions(
-        only=wanted,
-        lookback=timedelta(seconds=int(row.settings.get("lookback_seconds", 300))),
-        filters=workspace.filters(row),
-    )
-    connector = workspace.connector(row, transport=transport, retry=retry)
-    try:
-        scope = Scope(workspace.organization_id, row.id, profile)
-        return sync_all(workspace.engine, scope, connector, options, observer)
-    finally:
-        connector.close()
+        wanted.add((platform_type, int(text)))
+    found = [
+        lock for lock in list_locks(workspace, connection) if (lock.platform_type, lock.platform_id) in wanted
+    ]
+    missing = wanted - {(lock.platform_type, lock.platform_id) for lock in found}
+    if missing:
+        names = ", ".join(f"{t}:{i}" for t, i in sorted(missing))
+        raise ConfigError(f"no lock named {names}; `crmsync locks` lists them")
+    with workspace.engine.begin() as conn:
+        for lock in found:
+            record = (lock.platform_type, lock.platform_id)
+            push_state.clear_failures(conn, workspace.organization_id, lock.connection_id, [record])
+            # Linked records are not in the sweep's scope: queue them so the pusher retries.
+            push_state.enqueue(
+                conn, workspace.organization_id, lock.connection_id, [(*record, "upsert", None)]
+            )
+            logs.write(
+                conn,
+                workspace.organization_id,
+                [
+                    LogEntry(
+                        data_type=lock.platform_type,
+                        action="push",
+                        direction="push",
+                        status="pending",
+                        message=f"lock archived by an administrator; {lock.key} is queued to be pushed again",
+                        platform_id=lock.platform_id,
+                    )
+                ],
+                connection_id=lock.connection_id,
+                run_id=None,
+            )
+    return len(found)

@@ -22,8 +22,9 @@ from crmsync.engine.removals import apply_removals
 from crmsync.errors import CrmsyncError, SchemaError
 from crmsync.model.order import pull_steps
 from crmsync.model.profile import Condition, ObjectMapping, Profile
-from crmsync.store import cursors, leases, logs, retries, runs, tenancy
+from crmsync.store import capture, cursors, leases, logs, retries, runs, tenancy
 from crmsync.store.cursors import Cursor
+from crmsync.store.db import reading
 from crmsync.store.types import utcnow
 
 NOTHING_ENABLED = "nothing is enabled to pull: every object's pull toggle is off"
@@ -143,7 +144,7 @@ def _pull_object(run: _Run, mapping: ObjectMapping) -> None:
     info = run.connector.describe(mapping.object)
     _check_live_schema(run.scope.profile, mapping, info)
     stamp = run.options.modstamp_field
-    with run.engine.connect() as conn:
+    with reading(run.engine) as conn:
         cursor = cursors.get(conn, org, cid, mapping.type, stamp)
     request = ReadRequest(
         object=mapping.object,
@@ -166,7 +167,7 @@ def _apply_pages(
 ) -> None:
     org, cid = run.scope.organization_id, run.scope.connection_id
     for page in prefetched(pages):
-        with run.engine.begin() as conn:
+        with run.engine.begin() as conn, capture.origin(conn, "sync"):
             result = apply_page(conn, run.scope, mapping, page.records)
             counts.add(result.counts)
             logs.write(conn, org, result.logs, connection_id=cid, run_id=run.run_id)
@@ -189,7 +190,7 @@ def _apply_pages(
 def _retry_failed(run: _Run, mapping: ObjectMapping, counts: Counts, request: ReadRequest) -> None:
     """Fetch again the records that failed in earlier runs (their parents may exist now)."""
     org, cid = run.scope.organization_id, run.scope.connection_id
-    with run.engine.connect() as conn:
+    with reading(run.engine) as conn:
         waiting = retries.failures(conn, org, cid, mapping.type, before=run.started)
     if not waiting:
         return

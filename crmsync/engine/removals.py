@@ -13,7 +13,8 @@ from crmsync.engine.apply import Scope
 from crmsync.engine.counts import Counts
 from crmsync.model.order import pull_steps
 from crmsync.model.profile import ObjectMapping
-from crmsync.store import links, logs, records, retries
+from crmsync.store import capture, links, logs, records, retries
+from crmsync.store.db import reading
 from crmsync.store.logs import LogEntry
 
 
@@ -22,10 +23,10 @@ def apply_removals(engine: Engine, scope: Scope, types: set[str], *, run_id: int
     counts: dict[str, Counts] = {}
     ordered = [m for step in pull_steps(scope.profile) for m in step if m.type in types]
     for mapping in reversed(ordered):
-        with engine.connect() as conn:
+        with reading(engine) as conn:
             pending = retries.removals(conn, scope.organization_id, scope.connection_id, mapping.type)
         for removal in pending:
-            with engine.begin() as conn:
+            with engine.begin() as conn, capture.origin(conn, "sync"):
                 entry = _apply(conn, scope, mapping, removal, counts.setdefault(mapping.type, Counts()))
                 if entry is not None:
                     logs.write(

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from crmsync.connectors.salesforce.auth import Token
 from crmsync.secrets import Vault
 from crmsync.store import tenancy
+from crmsync.store.db import reading
 from crmsync.store.tables import connections
 
 
@@ -33,7 +34,7 @@ class DatabaseTokenStore:
     def load(self) -> Token | None:
         """The stored token (cached after the first read)."""
         if self._cached is None:
-            with self._engine.connect() as conn:
+            with reading(self._engine) as conn:
                 self._cached = self._read(conn, lock=False)
         return self._cached
 

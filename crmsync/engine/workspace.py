@@ -19,7 +19,7 @@ from crmsync.model.load import check_condition, load_profile
 from crmsync.model.profile import Condition, Profile
 from crmsync.secrets import Vault
 from crmsync.store import tenancy
-from crmsync.store.db import create_db_engine, migrate
+from crmsync.store.db import create_db_engine, migrate, reading
 from crmsync.store.platform import platform_tables
 from crmsync.store.tenancy import ConnectionRow, Toggle
 
@@ -76,7 +76,7 @@ class Workspace:
 
     def connection(self, name: str | None) -> ConnectionRow:
         """A stored connection by name (or the only one)."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = tenancy.list_connections(conn, self.organization_id)
         if name is None:
             if len(rows) == 1:

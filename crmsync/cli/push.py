@@ -1,0 +1,203 @@
+"""Commands that push: ``push``, ``sweep``, ``resync``, ``locks``, ``stamp-ids``."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from crmsync.cli.common import (
+    EXIT_PARTIAL,
+    ConnectionOption,
+    JsonOption,
+    app,
+    fail,
+    json_line,
+    locks_app,
+    open_workspace,
+    out,
+)
+from crmsync.errors import CrmsyncError
+
+if TYPE_CHECKING:
+    from crmsync.engine.push import PushReport
+
+
+@app.command()
+def push(
+    ctx: typer.Context,
+    connection: ConnectionOption = None,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="keep pushing changes as they happen (Ctrl-C stops)")
+    ] = False,
+    sweep_minutes: Annotated[
+        int, typer.Option("--sweep-minutes", min=1, help="safety-net sweep interval")
+    ] = 15,
+    as_json: JsonOption = False,
+) -> None:
+    """Push the platform's user changes to the CRM now (or continuously with --watch)."""
+    from datetime import timedelta
+
+    from crmsync.engine.commands import run_push, run_watch
+
+    workspace = open_workspace(ctx, configured=True)
+    try:
+        if not watch:
+            _report(run_push(workspace, connection), as_json=as_json, title="push")
+            return
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        out.print("pushing changes as they happen; Ctrl-C stops")
+        run_watch(
+            workspace,
+            connection,
+            stop,
+            sweep_every=timedelta(minutes=sweep_minutes),
+            on_report=lambda r: _report(r.report, as_json=as_json, title="push", exit_on_partial=False),
+        )
+    except CrmsyncError as exc:
+        raise fail(exc) from None
+    finally:
+        workspace.close()
+
+
+@app.command()
+def sweep(ctx: typer.Context, connection: ConnectionOption = None, as_json: JsonOption = False) -> None:
+    """Push every push-enabled record that has no CRM id yet and is not locked."""
+    from crmsync.engine.commands import run_sweep
+
+    workspace = open_workspace(ctx, configured=True)
+    try:
+        _report(run_sweep(workspace, connection), as_json=as_json, title="sweep")
+    except CrmsyncError as exc:
+        raise fail(exc) from None
+    finally:
+        workspace.close()
+
+
+@app.command()
+def resync(
+    ctx: typer.Context,
+    platform_type: Annotated[str, typer.Argument(help="platform type, e.g. supporters")],
+    ids: Annotated[list[int] | None, typer.Argument(help="platform ids")] = None,
+    where: Annotated[
+        list[str] | None,
+        typer.Option("--where", help="COLUMN=VALUE: every record of this table view (repeatable)"),
+    ] = None,
+    connection: ConnectionOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Push records now, bypassing locks; a success clears the lock."""
+    from crmsync.engine.commands import run_resync
+
+    filters = {}
+    for item in where or []:
+        column, sep, value = item.partition("=")
+        if not sep or not column:
+            raise fail(f"--where {item!r} is not COLUMN=VALUE")
+        filters[column.strip()] = value
+    workspace = open_workspace(ctx, configured=True)
+    try:
+        report = run_resync(workspace, connection, platform_type, ids=ids or [], where=filters)
+        _report(report, as_json=as_json, title="resync")
+    except CrmsyncError as exc:
+        raise fail(exc) from None
+    finally:
+        workspace.close()
+
+
+@locks_app.callback()
+def locks(ctx: typer.Context, connection: ConnectionOption = None, as_json: JsonOption = False) -> None:
+    """List locked records with their last error (``locks archive TYPE:ID...`` clears them)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from crmsync.engine.commands import list_locks
+
+    workspace = open_workspace(ctx, configured=False)
+    try:
+        found = list_locks(workspace, connection)
+    except CrmsyncError as exc:
+        raise fail(exc) from None
+    finally:
+        workspace.close()
+    if as_json:
+        for lock in found:
+            print(json_line({**lock.__dict__, "key": lock.key}))
+        return
+    for lock in found:
+        out.print(
+            f"{lock.key:<28} {lock.failures} failures, "
+            f"last {lock.last_failed_at:%Y-%m-%d %H:%M:%S}: {lock.last_error}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if not found:
+        out.print("no locked records")
+
+
+@locks_app.command("archive")
+def archive(
+    ctx: typer.Context,
+    keys: Annotated[list[str], typer.Argument(help="locks as TYPE:ID, e.g. supporters:42")],
+    connection: ConnectionOption = None,
+) -> None:
+    """Clear locks; the records are pushed again."""
+    from crmsync.engine.commands import archive_locks
+
+    workspace = open_workspace(ctx, configured=False)
+    try:
+        count = archive_locks(workspace, keys, connection)
+    except CrmsyncError as exc:
+        raise fail(exc) from None
+    finally:
+        workspace.close()
+    out.print(f"archived {count} lock{'s' if count != 1 else ''}")
+
+
+@app.command("stamp-ids")
+def stamp_ids(ctx: typer.Context, connection: ConnectionOption = None, as_json: JsonOption = False) -> None:
+    """Write the platform id onto every linked CRM record that lacks it."""
+    from crmsync.engine.commands import run_stamp_ids
+
+    workspace = open_workspace(ctx, configured=True)
+    try:
+        result = run_stamp_ids(workspace, connection)
+    except CrmsyncError as exc:
+        raise fail(exc) from None
+    finally:
+        workspace.close()
+    if as_json:
+        print(json_line(result.__dict__))
+    else:
+        total = sum(result.stamped.values())
+        out.print(f"stamped {total} records ({result.api_calls} API calls)")
+        for platform_type, count in sorted(result.failed.items()):
+            out.print(
+                f"[red]{count} {platform_type} could not be stamped; see `crmsync logs --status error`[/red]"
+            )
+    if result.failed:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+def _report(report: PushReport, *, as_json: bool, title: str, exit_on_partial: bool = True) -> None:
+    counts = {status: report.count(status) for status in ("pushed", "failed", "skipped")}
+    if as_json:
+        outcomes: dict[str, Any] = {
+            f"{t}:{i}": {"status": o.status, "message": o.message, "crm_id": o.crm_id, "locked": o.locked}
+            for (t, i), o in report.outcomes.items()
+        }
+        print(json_line({"counts": counts, "api_calls": report.api_calls, "records": outcomes}))
+    else:
+        out.print(
+            f"{title}: {counts['pushed']} pushed, {counts['failed']} failed, {counts['skipped']} skipped "
+            f"({report.api_calls} API calls)"
+        )
+        for (t, i), outcome in report.outcomes.items():
+            if outcome.status == "failed":
+                lock = " [locked]" if outcome.locked else ""
+                out.print(f"  [red]{t}:{i}[/red]{lock} {outcome.message}", highlight=False)
+    if exit_on_partial and counts["failed"]:
+        raise typer.Exit(EXIT_PARTIAL)

@@ -1,0 +1,278 @@
+"""The pusher: captured changes -> the push queue -> the CRM, plus the sweep and Resync.
+
+Changes are read after the connection's watermark and queued in one transaction, so a
+pusher that dies loses nothing; queued records are pushed, and removed from the queue only
+when pushed, skipped, or locked. Transient failures (the CRM is down) leave them queued.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from crmsync.connectors.base import Connector
+from crmsync.engine.apply import Scope
+from crmsync.engine.outbound import filter_problem
+from crmsync.engine.push import PushItem, PushReport, push, pushable_types
+from crmsync.errors import TransientError
+from crmsync.store import links, push_state, tenancy
+from crmsync.store.capture import CHANNEL
+from crmsync.store.db import reading
+from crmsync.store.platform import platform_table
+from crmsync.store.tables import links as links_table
+from crmsync.store.tables import record_failures
+
+BATCH = 2000
+RETRY_BASE = timedelta(seconds=10)
+
+
+@dataclass
+class DrainResult:
+    """What one drain did."""
+
+    queued: int = 0
+    report: PushReport = field(default_factory=PushReport)
+    deferred: int = 0
+
+
+def collect(engine: Engine, scope: Scope, *, limit: int = 10_000) -> int:
+    """Move new user changes into the push queue; returns how many records were queued."""
+    org, cid = scope.organization_id, scope.connection_id
+    with engine.begin() as conn:
+        after = push_state.watermark(conn, cid) or 0
+        changes = push_state.changes_after(conn, org, after, limit)
+        if not changes:
+            return 0
+        latest: dict[tuple[str, int], str] = {}
+        for change in changes:
+            # Pull writes never go back; system writes wait for the daily push or a user change.
+            if change.origin != "user":
+                continue
+            key = (change.platform_type, change.platform_id)
+            latest[key] = (
+                "delete" if change.operation == "delete" or latest.get(key) == "delete" else "upsert"
+            )
+        deleted = [k for k, op in latest.items() if op == "delete"]
+        crm_ids: dict[tuple[str, int], str] = {}
+        for platform_type in {k[0] for k in deleted}:
+            ids = [k[1] for k in deleted if k[0] == platform_type]
+            for platform_id, link in links.by_platform_ids(conn, org, cid, platform_type, ids).items():
+                crm_ids[(platform_type, platform_id)] = link.crm_id
+        queued = push_state.enqueue(
+            conn, org, cid, [(t, i, op, crm_ids.get((t, i))) for (t, i), op in latest.items()]
+        )
+        push_state.set_watermark(conn, cid, changes[-1].id)
+    return queued
+
+
+def drain(engine: Engine, scope: Scope, connector: Connector, *, limit: int = BATCH) -> DrainResult:
+    """Push what is due in the queue once."""
+    org, cid = scope.organization_id, scope.connection_id
+    result = DrainResult()
+    with reading(engine) as conn:
+        items = push_state.due(conn, org, cid, limit)
+    if not items:
+        return result
+    keys = [(i.platform_type, i.platform_id) for i in items]
+    attempts = {(i.platform_type, i.platform_id): i.attempts for i in items}
+    try:
+        report = push(
+            engine,
+            scope,
+            connector,
+            [
+                PushItem(
+                    i.platform_type,
+                    i.platform_id,
+                    "delete" if i.operation == "delete" else "upsert",
+                    i.crm_id,
+                )
+                for i in items
+            ],
+        )
+    except TransientError as exc:
+        with engine.begin() as conn:
+            push_state.defer(conn, org, cid, keys, delay=RETRY_BASE, error=exc.message)
+        result.deferred = len(keys)
+        raise
+    done = [k for k in keys if (o := report.outcomes.get(k)) is None or o.status != "failed" or o.locked]
+    retry = [k for k in keys if k not in set(done)]
+    with engine.begin() as conn:
+        push_state.dequeue(conn, org, cid, done)
+        for key in retry:
+            delay = RETRY_BASE * 2 ** min(attempts[key], 6)
+            push_state.defer(conn, org, cid, [key], delay=delay, error=report.outcomes[key].message)
+    result.report = report
+    result.deferred = len(retry)
+    return result
+
+
+def sweep(engine: Engine, scope: Scope, connector: Connector, *, batch: int = 1000) -> PushReport:
+    """Push every push-enabled record that has no CRM id yet, is not locked, and meets the filter."""
+    org, cid = scope.organization_id, scope.connection_id
+    total = PushReport()
+    with reading(engine) as conn:
+        pushable = pushable_types(scope, tenancy.get_toggles(conn, org, cid))
+    for mapping in scope.profile.objects:
+        if mapping.type not in pushable:
+            continue
+        after = 0
+        while True:
+            with reading(engine) as conn:
+                rows = _unlinked(conn, scope, mapping.type, after, batch)
+            if not rows:
+                break
+            after = int(rows[-1]["id"])
+            wanted = [
+                PushItem(mapping.type, int(r["id"])) for r in rows if filter_problem(mapping, r) is None
+            ]
+            if wanted:
+                _merge(total, push(engine, scope, connector, wanted))
+    return total
+
+
+def resync(
+    engine: Engine, scope: Scope, connector: Connector, platform_type: str, ids: Sequence[int]
+) -> PushReport:
+    """Push these records now, whatever their locks say; a success lifts the lock."""
+    report = PushReport()
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        _merge(
+            report,
+            push(engine, scope, connector, [PushItem(platform_type, i) for i in chunk], bypass_locks=True),
+        )
+    with engine.begin() as conn:
+        push_state.dequeue(
+            conn,
+            scope.organization_id,
+            scope.connection_id,
+            [k for k, o in report.outcomes.items() if o.status == "pushed"],
+        )
+    return report
+
+
+def select_ids(engine: Engine, scope: Scope, platform_type: str, where: dict[str, str]) -> list[int]:
+    """Ids of a table view: rows of ``platform_type`` whose columns equal the given values."""
+    table = platform_table(platform_type)
+    query = sa.select(table.c.id).where(table.c.organization_id == scope.organization_id)
+    for column, value in where.items():
+        if column not in table.c:
+            raise KeyError(column)
+        query = query.where(sa.cast(table.c[column], sa.String) == value)
+    with reading(engine) as conn:
+        return [int(r[0]) for r in conn.execute(query.order_by(table.c.id))]
+
+
+def watch(
+    engine: Engine,
+    scope: Scope,
+    connector: Connector,
+    stop: threading.Event,
+    *,
+    sweep_every: timedelta = timedelta(minutes=15),
+    poll: float = 0.1,
+    on_report: Callable[[DrainResult], None] | None = None,
+) -> None:
+    """Push changes as they happen until ``stop`` is set; sweep on schedule."""
+    waiter = _Waiter(engine, poll)
+    next_sweep = time.monotonic()
+    backoff = 0.0
+    try:
+        while not stop.is_set():
+            try:
+                collect(engine, scope)
+                while True:
+                    result = drain(engine, scope, connector)
+                    if on_report is not None and result.report.outcomes:
+                        on_report(result)
+                    if not result.report.outcomes:
+                        break
+                if time.monotonic() >= next_sweep:
+                    sweep(engine, scope, connector)
+                    next_sweep = time.monotonic() + sweep_every.total_seconds()
+                backoff = 0.0
+            except TransientError:
+                backoff = min(60.0, backoff * 2 or 1.0)
+                stop.wait(backoff)
+                continue
+            waiter.wait(stop)
+    finally:
+        waiter.close()
+
+
+class _Waiter:
+    """Sleeps until a change may have arrived: LISTEN/NOTIFY on PostgreSQL, polling on SQLite."""
+
+    def __init__(self, engine: Engine, poll: float) -> None:
+        self.poll = poll
+        self.engine = engine
+        self._raw: Any = None
+        self._last = -1
+        if engine.dialect.name == "postgresql":
+            raw = engine.raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None
+            driver.autocommit = True
+            driver.execute(f"LISTEN {CHANNEL}")
+            self._raw = raw
+
+    def wait(self, stop: threading.Event) -> None:
+        if self._raw is not None:
+            driver = self._raw.driver_connection
+            for _ in driver.notifies(timeout=1.0, stop_after=1):
+                break
+            return
+        deadline = time.monotonic() + 1.0
+        while not stop.is_set() and time.monotonic() < deadline:
+            with reading(self.engine) as conn:
+                latest = push_state.latest_change_id(conn)
+            if latest != self._last:
+                self._last = latest
+                return
+            stop.wait(self.poll)
+
+    def close(self) -> None:
+        if self._raw is not None:
+            self._raw.close()
+
+
+def _unlinked(
+    conn: sa.Connection, scope: Scope, platform_type: str, after: int, limit: int
+) -> list[dict[str, Any]]:
+    table = platform_table(platform_type)
+    linked = sa.select(links_table.c.platform_id).where(
+        links_table.c.organization_id == scope.organization_id,
+        links_table.c.connection_id == scope.connection_id,
+        links_table.c.platform_type == platform_type,
+    )
+    locked = sa.select(record_failures.c.platform_id).where(
+        record_failures.c.organization_id == scope.organization_id,
+        record_failures.c.connection_id == scope.connection_id,
+        record_failures.c.platform_type == platform_type,
+        record_failures.c.locked_at.is_not(None),
+    )
+    rows = conn.execute(
+        sa.select(table)
+        .where(
+            table.c.organization_id == scope.organization_id,
+            table.c.id > after,
+            table.c.id.not_in(linked),
+            table.c.id.not_in(locked),
+        )
+        .order_by(table.c.id)
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def _merge(total: PushReport, part: PushReport) -> None:
+    total.outcomes.update(part.outcomes)
+    total.api_calls += part.api_calls
