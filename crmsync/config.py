@@ -52,6 +52,16 @@ class SalesforceConfig(BaseModel):
     lookback_seconds: int = Field(300, ge=0, le=86400, description="overlap of incremental pulls")
     timeout_seconds: float = Field(60.0, gt=0)
     page_size: int = Field(2000, ge=200, le=2000, description="Sforce-Query-Options batchSize")
+    incremental_field: Literal["LastModifiedDate", "SystemModstamp"] = Field(
+        "LastModifiedDate",
+        description="what scheduled polls compare: user changes, or all changes incl. automations",
+    )
+    conflict_policy: Literal["crm_wins", "platform_wins", "latest_wins"] = Field(
+        "latest_wins", description="who wins when a field changed on both sides since the last sync"
+    )
+    api_budget_share: float = Field(
+        0.5, gt=0, le=1, description="share of the org's daily API limit crmsync may use"
+    )
     toggles: dict[str, ToggleConfig] = Field(default_factory=dict)
     filters: dict[str, list[Condition]] = Field(default_factory=dict)
 

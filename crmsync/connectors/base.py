@@ -93,6 +93,11 @@ class Connector(Protocol):
         """API calls made through this connector so far."""
         ...
 
+    @property
+    def api_usage(self) -> tuple[int, int] | None:
+        """(calls used, daily limit) as the CRM last reported them, or None."""
+        ...
+
     def test(self) -> str:
         """Check credentials and reachability with one cheap call; return a message for a person."""
         ...
@@ -103,6 +108,14 @@ class Connector(Protocol):
 
     def read(self, request: ReadRequest) -> Iterator[Page]:
         """Pages of records in (modstamp, id) order."""
+        ...
+
+    def read_batch(self, requests: Sequence[ReadRequest]) -> list[Iterator[Page]]:
+        """Pages of several reads at once, their first pages fetched together where the CRM can."""
+        ...
+
+    def probe(self, object_name: str) -> str:
+        """Read one record of an object with the stored credentials; change nothing."""
         ...
 
     def write(self, records: Sequence[WriteRecord]) -> list[WriteResult]:

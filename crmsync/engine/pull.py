@@ -8,6 +8,7 @@ committed and never applies anything twice.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -19,7 +20,7 @@ from crmsync.engine.counts import Counts
 from crmsync.engine.prefetch import prefetched
 from crmsync.engine.progress import Observer, Silent
 from crmsync.engine.removals import apply_removals
-from crmsync.errors import CrmsyncError, SchemaError
+from crmsync.errors import CrmsyncError, RunBusyError, SchemaError
 from crmsync.model.order import pull_steps
 from crmsync.model.profile import Condition, ObjectMapping, Profile
 from crmsync.store import capture, cursors, leases, logs, retries, runs, tenancy
@@ -39,6 +40,9 @@ class PullOptions:
     modstamp_field: str = "SystemModstamp"
     lookback: timedelta = timedelta(minutes=5)
     filters: dict[str, tuple[Condition, ...]] = field(default_factory=dict)
+    # Go on with the other objects when one fails (scheduled polls: one org sync's
+    # problem must not stop the others); the failures are in RunResult.object_errors.
+    isolate: bool = False
 
 
 @dataclass
@@ -50,6 +54,7 @@ class RunResult:
     message: str
     counts: dict[str, Counts]
     api_calls: int
+    object_errors: dict[str, CrmsyncError] = field(default_factory=dict)
 
     @property
     def problems(self) -> int:
@@ -69,6 +74,7 @@ class _Run:
     started: datetime
     calls_before: int
     counts: dict[str, Counts] = field(default_factory=dict)
+    errors: dict[str, CrmsyncError] = field(default_factory=dict)
 
     @property
     def api_calls(self) -> int:
@@ -81,8 +87,14 @@ def sync_all(
     connector: Connector,
     options: PullOptions | None = None,
     observer: Observer | None = None,
+    *,
+    batched: bool = False,
 ) -> RunResult:
-    """Run Sync All for one connection and return its result (FatalError if it cannot run)."""
+    """Pull every pull-enabled object (or ``options.only``) of one connection, as one run.
+
+    Sync All and the scheduled incremental poll are the same pull; ``batched`` fetches
+    every object's first page in one call, which makes an idle poll cost one API call.
+    """
     options = options or PullOptions()
     observer = observer or Silent()
     owner = leases.owner_name()
@@ -104,13 +116,27 @@ def sync_all(
         ]
         if not steps:
             return _finish(run, runs.SUCCEEDED, NOTHING_ENABLED)
-        for step in steps:
-            for mapping in step:
-                _pull_object(run, mapping)
+        mappings: list[ObjectMapping] = []
+        requests: list[ReadRequest] = []
+        for mapping in (m for step in steps for m in step):
+            with _isolated(run, mapping):
+                requests.append(_request(run, mapping))
+                mappings.append(mapping)
+        if batched:
+            # An incremental poll: every object's first page in one call.
+            readers = connector.read_batch(requests)
+        else:
+            readers = [_lazy(connector, request) for request in requests]
+        for mapping, request, pages in zip(mappings, requests, readers, strict=True):
+            with _isolated(run, mapping):
+                _pull_object(run, mapping, request, pages)
         pulled = {m.type for step in steps for m in step}
         observer.note("applying deletions and merges")
         for platform_type, counts in apply_removals(engine, scope, pulled, run_id=run_id).items():
             run.counts.setdefault(platform_type, Counts()).add(counts)
+        if run.errors:
+            first = next(iter(run.errors.values()))
+            return _finish(run, runs.FAILED, f"{len(run.errors)} objects failed; first: {first.message}")
         problems = sum(c.problems for c in run.counts.values())
         if problems:
             return _finish(run, runs.PARTIAL, f"{problems} records failed or were skipped; see the error log")
@@ -134,19 +160,34 @@ def _finish(run: _Run, status: str, message: str) -> RunResult:
             api_calls=run.api_calls,
             message=message,
         )
-    return RunResult(run.run_id, status, message, run.counts, run.api_calls)
+    return RunResult(run.run_id, status, message, run.counts, run.api_calls, dict(run.errors))
 
 
-def _pull_object(run: _Run, mapping: ObjectMapping) -> None:
-    org, cid = run.scope.organization_id, run.scope.connection_id
-    counts = run.counts.setdefault(mapping.type, Counts())
-    run.observer.object_started(mapping.type, mapping.label_text)
+@contextmanager
+def _isolated(run: _Run, mapping: ObjectMapping) -> Iterator[None]:
+    """With ``options.isolate``, a failure of one object is recorded and the others go on."""
+    try:
+        yield
+    except CrmsyncError as exc:
+        if not run.options.isolate or isinstance(exc, RunBusyError):
+            raise
+        run.errors[mapping.type] = exc
+        run.observer.note(f"{mapping.label_text}: {exc.message}")
+
+
+def _lazy(connector: Connector, request: ReadRequest) -> Iterator[Page]:
+    """The pages of ``request``, not fetched before the first one is asked for."""
+    yield from connector.read(request)
+
+
+def _request(run: _Run, mapping: ObjectMapping) -> ReadRequest:
+    """What to read for ``mapping``: from its cursor, with its filters; checks the live schema."""
     info = run.connector.describe(mapping.object)
     _check_live_schema(run.scope.profile, mapping, info)
     stamp = run.options.modstamp_field
     with reading(run.engine) as conn:
-        cursor = cursors.get(conn, org, cid, mapping.type, stamp)
-    request = ReadRequest(
+        cursor = cursors.get(conn, run.scope.organization_id, run.scope.connection_id, mapping.type, stamp)
+    return ReadRequest(
         object=mapping.object,
         fields=_read_fields(mapping),
         conditions=mapping.filter + run.options.filters.get(mapping.type, ()),
@@ -155,9 +196,15 @@ def _pull_object(run: _Run, mapping: ObjectMapping) -> None:
         lookback=run.options.lookback if cursor and not cursor.in_progress else timedelta(0),
         include_deleted=cursor is not None,
     )
-    _apply_pages(run, mapping, counts, run.connector.read(request), checkpoint=True)
+
+
+def _pull_object(run: _Run, mapping: ObjectMapping, request: ReadRequest, pages: Iterator[Page]) -> None:
+    org, cid = run.scope.organization_id, run.scope.connection_id
+    counts = run.counts.setdefault(mapping.type, Counts())
+    run.observer.object_started(mapping.type, mapping.label_text)
+    _apply_pages(run, mapping, counts, pages, checkpoint=True)
     with run.engine.begin() as conn:
-        cursors.finish_pass(conn, org, cid, mapping.type, stamp)
+        cursors.finish_pass(conn, org, cid, mapping.type, request.modstamp_field)
     _retry_failed(run, mapping, counts, request)
     run.observer.object_done(mapping.type, counts)
 

@@ -106,6 +106,9 @@ links = sa.Table(
     # and a hash of the mapped values: together they make re-reads and echoes cheap to skip.
     sa.Column("crm_modstamp", sa.String(40), nullable=True),
     sa.Column("values_hash", sa.String(32), nullable=True),
+    # The mapped platform values as last synced (either way): a field that differs from
+    # them on both sides is a conflict for the connection's policy to decide.
+    sa.Column("synced_values", sa.JSON, nullable=True),
     sa.Column("synced_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("connection_id", "platform_type", "platform_id"),
     sa.UniqueConstraint("connection_id", "platform_type", "crm_id"),
@@ -271,4 +274,31 @@ record_failures = sa.Table(
     sa.Column("locked_at", UTCDateTime, nullable=True),
     sa.PrimaryKeyConstraint("connection_id", "platform_type", "platform_id"),
     sa.Index(None, "organization_id", "locked_at"),
+)
+
+# --- keeping in step -----------------------------------------------------------------
+
+org_syncs = sa.Table(
+    "crmsync_org_syncs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    _org_fk(),
+    _connection_fk(),
+    sa.Column("crm_object", sa.String(100), nullable=False),
+    sa.Column("method", sa.String(8), nullable=False),
+    sa.Column("interval_minutes", sa.Integer, nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    # Set by a fatal error (bad credentials, invalid configuration): status Error until fixed.
+    sa.Column("fatal_error", sa.Text, nullable=True),
+    sa.Column("error_total", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("consecutive_failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("circuit_opened_at", UTCDateTime, nullable=True),
+    sa.Column("last_sync_at", UTCDateTime, nullable=True),
+    sa.Column("next_poll_at", UTCDateTime, nullable=True),
+    # CDC: the replay id of the last event applied, as the CRM gave it.
+    sa.Column("replay_id", sa.String(64), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("connection_id", "crm_object"),
 )

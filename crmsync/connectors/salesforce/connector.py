@@ -6,17 +6,22 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from crmsync.connectors.base import CrmRecord, FieldInfo, ObjectInfo, Page, ReadRequest
 from crmsync.connectors.salesforce.client import SalesforceClient
+from crmsync.connectors.salesforce.errors import decide
+from crmsync.connectors.salesforce.records import to_record
 from crmsync.connectors.salesforce.soql import quote, read_query
 from crmsync.connectors.salesforce.writer import SalesforceWriter
 from crmsync.connectors.writes import WriteRecord, WriteResult
-from crmsync.errors import QueryError, RecordError, SchemaError
+from crmsync.errors import ProtocolError, QueryError, RecordError, SchemaError
 from crmsync.model.profile import Condition
 
 # Ids in one `Id IN (...)` query: keeps the URL well under Salesforce's 16,000-character limit.
 IDS_PER_QUERY = 200
+# Subrequests in one Composite Batch call.
+BATCH_LIMIT = 25
 
 
 class SalesforceConnector:
@@ -36,6 +41,13 @@ class SalesforceConnector:
         """REST calls made so far."""
         return self.client.calls
 
+    @property
+    def api_usage(self) -> tuple[int, int] | None:
+        """(used, daily limit) from the last Sforce-Limit-Info header, if any came yet."""
+        if self.client.limit_used is None or self.client.limit_max is None:
+            return None
+        return self.client.limit_used, self.client.limit_max
+
     def close(self) -> None:
         """Close the HTTP client."""
         self.client.close()
@@ -46,6 +58,17 @@ class SalesforceConnector:
         daily = limits.get("DailyApiRequests", {}) if isinstance(limits, dict) else {}
         used = daily.get("Max", 0) - daily.get("Remaining", 0)
         return f"Connection successful (API requests today: {used} of {daily.get('Max', '?')})"
+
+    def probe(self, object_name: str) -> str:
+        """Read one record id of ``object_name`` with the stored token; changes nothing."""
+        soql = f"SELECT Id FROM {object_name} LIMIT 1"
+        try:
+            body = self.client.request("GET", "query", params={"q": soql}, what=f"test {object_name}")
+        except RecordError:
+            raise SchemaError(f"the Salesforce org has no object {object_name}") from None
+        count = len(body.get("records", [])) if isinstance(body, dict) else 0
+        plural = "" if count == 1 else "s"
+        return f"Connection successful: {object_name} is readable ({count} record{plural} sampled)"
 
     def describe(self, object_name: str) -> ObjectInfo:
         """The object's fields as this org has them; one call per object per connector."""
@@ -124,8 +147,46 @@ class SalesforceConnector:
             return
         yield from self._read(request)
 
-    def _read(self, request: ReadRequest, *, before: int = 0) -> Iterator[Page]:
-        """One query and its pages; ``before`` records were read by an earlier query of this read."""
+    def read_batch(self, requests: Sequence[ReadRequest]) -> list[Iterator[Page]]:
+        """Pages of several reads; their first pages come in one Composite Batch call per 25.
+
+        An idle poll over many objects then costs one call. A read the CRM rejects fails
+        only when its own pages are consumed, so one object's problem does not stop others.
+        """
+        readers: list[Iterator[Page]] = []
+        for start in range(0, len(requests), BATCH_LIMIT):
+            chunk = requests[start : start + BATCH_LIMIT]
+            prepared = [self._prepare(r) for r in chunk]
+            body = self.client.request(
+                "POST",
+                "composite/batch",
+                json={
+                    "haltOnError": False,
+                    "batchRequests": [
+                        {
+                            "method": "GET",
+                            "url": f"v{self.client.api_version}/{resource}?{urlencode({'q': soql})}",
+                        }
+                        for soql, resource, _ in prepared
+                    ],
+                },
+                what="poll " + ", ".join(r.object for r in chunk),
+            )
+            results = body.get("results") if isinstance(body, dict) else None
+            if not isinstance(results, list) or len(results) != len(chunk):
+                raise ProtocolError("Salesforce answered a composite batch without one result per request")
+            for request, (_, _, select), result in zip(chunk, prepared, results, strict=True):
+                readers.append(self._batched(request, select, result))
+        return readers
+
+    def _batched(self, request: ReadRequest, select: list[str], result: dict[str, Any]) -> Iterator[Page]:
+        status = int(result.get("statusCode", 0))
+        if status >= 300:
+            raise decide(status, result.get("result"), retry_after=None, what=f"query {request.object}").error
+        yield from self._pages(request, select, result.get("result") or {}, before=0)
+
+    def _prepare(self, request: ReadRequest) -> tuple[str, str, list[str]]:
+        """(SOQL, resource, selected fields) of a read."""
         info = self.describe(request.object)
         select = ["Id", request.modstamp_field]
         if request.include_deleted:
@@ -138,17 +199,25 @@ class SalesforceConnector:
             if name.casefold() not in chosen:
                 chosen.add(name.casefold())
                 select.append(name)
-        where = f"reading {request.object}"
-        soql = read_query(request, info, select=select, where=where)
-        resource = "queryAll" if request.include_deleted else "query"
-        headers = {"Sforce-Query-Options": f"batchSize={self.page_size}"}
+        soql = read_query(request, info, select=select, where=f"reading {request.object}")
+        return soql, "queryAll" if request.include_deleted else "query", select
+
+    def _read(self, request: ReadRequest, *, before: int = 0) -> Iterator[Page]:
+        """One query and its pages; ``before`` records were read by an earlier query of this read."""
+        soql, resource, select = self._prepare(request)
         body = self.client.request(
-            "GET", resource, params={"q": soql}, headers=headers, what=f"query {request.object}"
+            "GET", resource, params={"q": soql}, headers=self._options, what=f"query {request.object}"
         )
+        yield from self._pages(request, select, body, before=before)
+
+    def _pages(self, request: ReadRequest, select: list[str], body: Any, *, before: int) -> Iterator[Page]:
+        """The pages of a query result, following nextRecordsUrl."""
         last: CrmRecord | None = None
         seen = before
         while True:
-            page = Page(records=[_record(r, request.modstamp_field, select) for r in body.get("records", [])])
+            page = Page(
+                records=[to_record(r, request.modstamp_field, select) for r in body.get("records", [])]
+            )
             total = body.get("totalSize")
             # After a resume Salesforce counts only what is left; the caller wants the whole.
             page.total = before + total if isinstance(total, int) else None
@@ -160,7 +229,9 @@ class SalesforceConnector:
             if body.get("done", True) or not next_url:
                 return
             try:
-                body = self.client.request("GET", next_url, headers=headers, what=f"query {request.object}")
+                body = self.client.request(
+                    "GET", next_url, headers=self._options, what=f"query {request.object}"
+                )
             except QueryError as exc:
                 if exc.details.get("errorCode") != "INVALID_QUERY_LOCATOR" or last is None:
                     raise
@@ -171,43 +242,6 @@ class SalesforceConnector:
                 yield from self._read(resumed, before=seen)
                 return
 
-
-def _record(raw: dict[str, Any], modstamp_field: str, select: list[str]) -> CrmRecord:
-    values: dict[str, Any] = {}
-    _flatten(raw, "", values)
-    # Every selected field is a key. A null parent arrives as one null ("Account": null):
-    # its selected fields (Account.Name) become None and the bare relationship key goes.
-    present = {key.casefold() for key in values}
-    for name in select:
-        if name.casefold() not in present:
-            values[name] = None
-    parents = _relationships(select)
-    for key in [k for k, v in values.items() if v is None and k.casefold() in parents]:
-        del values[key]
-    return CrmRecord(
-        id=str(values["Id"]),
-        modstamp=values.get(modstamp_field),
-        values=values,
-        deleted=bool(values.get("IsDeleted", False)),
-        master_id=values.get("MasterRecordId"),
-    )
-
-
-def _relationships(select: list[str]) -> set[str]:
-    """The relationship paths of the selected fields, case-folded: Account.Owner.Name gives
-    account and account.owner."""
-    paths: set[str] = set()
-    for name in select:
-        parts = name.casefold().split(".")
-        paths.update(".".join(parts[:i]) for i in range(1, len(parts)))
-    return paths
-
-
-def _flatten(raw: dict[str, Any], prefix: str, out: dict[str, Any]) -> None:
-    for key, value in raw.items():
-        if key == "attributes":
-            continue
-        if isinstance(value, dict) and "attributes" in value:
-            _flatten(value, f"{prefix}{key}.", out)
-        else:
-            out[prefix + key] = value
+    @property
+    def _options(self) -> dict[str, str]:
+        return {"Sforce-Query-Options": f"batchSize={self.page_size}"}

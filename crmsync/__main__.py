@@ -1,0 +1,5 @@
+"""``python -m crmsync``: the same as the ``crmsync`` command."""
+
+from crmsync.cli import main
+
+main()

@@ -1,0 +1,65 @@
+"""Status of every connection: org syncs, last runs, locks and the push queue, as data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crmsync.engine.workspace import Workspace
+from crmsync.store import org_syncs, push_state, runs, tenancy
+from crmsync.store.db import reading
+
+
+def status(workspace: Workspace) -> dict[str, Any]:
+    """A JSON-ready picture of the organization's connections (no secrets)."""
+    org = workspace.organization_id
+    connections = []
+    with reading(workspace.engine) as conn:
+        for row in tenancy.list_connections(conn, org):
+            last = runs.recent(conn, org, row.id, limit=1)
+            syncs = org_syncs.all_of(conn, org, row.id)
+            connections.append(
+                {
+                    "name": row.name,
+                    "crm": row.crm,
+                    "profile": row.profile,
+                    "status": _connection_status([s.status for s in syncs]),
+                    "last_run": (
+                        {
+                            "id": last[0].id,
+                            "kind": last[0].kind,
+                            "status": last[0].status,
+                            "started_at": last[0].started_at,
+                            "finished_at": last[0].finished_at,
+                            "message": last[0].message,
+                        }
+                        if last
+                        else None
+                    ),
+                    "org_syncs": [
+                        {
+                            "object": s.crm_object,
+                            "method": s.method,
+                            "interval_minutes": s.interval_minutes,
+                            "enabled": s.enabled,
+                            "status": s.status,
+                            "last_sync": s.last_sync_at,
+                            "error_total": s.error_total,
+                            "last_error": s.last_error,
+                            "next_poll": s.next_poll_at,
+                        }
+                        for s in syncs
+                    ],
+                    "locks": len(push_state.locks(conn, org, row.id)),
+                    "queue_depth": push_state.depth(conn, org, row.id),
+                    "error_total": sum(s.error_total for s in syncs),
+                }
+            )
+    return {"organization": org, "connections": connections}
+
+
+def _connection_status(statuses: list[str]) -> str:
+    """The worst org sync status (Error, Circuit open, Active, Paused), or Active without any."""
+    for candidate in ("Error", "Circuit open", "Active"):
+        if candidate in statuses:
+            return candidate
+    return "Paused" if statuses else "Active"

@@ -1,0 +1,133 @@
+"""The embedded runner: one process does everything for every connection.
+
+Per connection, a scheduler thread polls due org syncs and a pusher thread pushes changes
+as they happen (and sweeps every 15 minutes). Everything they owe is in the database
+(cursors, the change log, the push queue), so stopping at any moment loses nothing: on
+SIGTERM the threads finish the page or batch in hand and exit.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from crmsync.engine import pusher
+from crmsync.engine.apply import Scope
+from crmsync.engine.poll import connection_share, due, poll
+from crmsync.engine.pull import PullOptions
+from crmsync.engine.workspace import Workspace
+from crmsync.errors import CrmsyncError, FatalError
+from crmsync.store import tenancy
+from crmsync.store.db import reading
+from crmsync.store.types import utcnow
+
+log = logging.getLogger("crmsync.runner")
+
+
+@dataclass
+class RunnerOptions:
+    """How often the runner looks for work."""
+
+    tick: float = 5.0
+    sweep_every: timedelta = timedelta(minutes=15)
+    on_event: Callable[[str], None] = field(default=lambda _text: None)
+
+
+class EmbeddedRunner:
+    """Runs the scheduler and the pusher of every connection until stopped."""
+
+    def __init__(self, workspace: Workspace, options: RunnerOptions | None = None) -> None:
+        self.workspace = workspace
+        self.options = options or RunnerOptions()
+        self.stop = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        """Start one scheduler and one pusher thread per connection."""
+        with_rows = self._connections()
+        for name in with_rows:
+            for target, kind in ((self._schedule, "scheduler"), (self._push, "pusher")):
+                thread = threading.Thread(
+                    target=target, args=(name,), name=f"crmsync-{kind}-{name}", daemon=True
+                )
+                thread.start()
+                self.threads.append(thread)
+        self.options.on_event(f"running {len(with_rows)} connection(s): {', '.join(with_rows) or 'none'}")
+
+    def shutdown(self, timeout: float = 30.0) -> None:
+        """Stop and wait for the threads to finish their current unit of work."""
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=timeout)
+
+    def _connections(self) -> list[str]:
+        with reading(self.workspace.engine) as conn:
+            return [r.name for r in tenancy.list_connections(conn, self.workspace.organization_id)]
+
+    def _scope(self, name: str) -> Scope:
+        row = self.workspace.connection(name)
+        return Scope(self.workspace.organization_id, row.id, self.workspace.profile(row))
+
+    def _schedule(self, name: str) -> None:
+        row = self.workspace.connection(name)
+        connector = self.workspace.connector(row)
+        scope = self._scope(name)
+        options = PullOptions(
+            kind="poll",
+            modstamp_field=str(row.settings.get("incremental_field", "LastModifiedDate")),
+            lookback=timedelta(seconds=int(row.settings.get("lookback_seconds", 300))),
+            filters=self.workspace.filters(row),
+        )
+        share = connection_share(self.workspace.engine, scope)
+        try:
+            while not self.stop.is_set():
+                try:
+                    syncs = due(self.workspace.engine, scope, now=utcnow())
+                    if syncs:
+                        result = poll(
+                            self.workspace.engine, scope, connector, options, syncs=syncs, budget_share=share
+                        )
+                        self._report(name, result.polled, result.skipped, result.failed)
+                except CrmsyncError as exc:
+                    self.options.on_event(f"{name}: scheduler: {exc.message}")
+                self.stop.wait(self.options.tick)
+        finally:
+            connector.close()
+
+    def _push(self, name: str) -> None:
+        row = self.workspace.connection(name)
+        connector = self.workspace.connector(row)
+        scope = self._scope(name)
+        backoff = 1.0
+        try:
+            while not self.stop.is_set():
+                try:
+                    pusher.watch(
+                        self.workspace.engine,
+                        scope,
+                        connector,
+                        self.stop,
+                        sweep_every=self.options.sweep_every,
+                        on_report=lambda r: self.options.on_event(
+                            f"{name}: pushed {r.report.count('pushed')}, failed {r.report.count('failed')}"
+                        ),
+                    )
+                except FatalError as exc:
+                    # Credentials or configuration: nothing to gain by hammering; check slowly.
+                    self.options.on_event(f"{name}: pusher stopped: {exc.message}")
+                    self.stop.wait(60)
+                except CrmsyncError as exc:
+                    self.options.on_event(f"{name}: pusher: {exc.message}")
+                    self.stop.wait(backoff)
+                    backoff = min(60.0, backoff * 2)
+        finally:
+            connector.close()
+
+    def _report(self, name: str, polled: list[str], skipped: str | None, failed: dict[str, str]) -> None:
+        if skipped:
+            self.options.on_event(f"{name}: poll of {', '.join(polled)} skipped: {skipped}")
+        for crm_object, message in failed.items():
+            self.options.on_event(f"{name}: poll of {crm_object} failed: {message}")
