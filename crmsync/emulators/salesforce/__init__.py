@@ -2,8 +2,9 @@
 API (query, sObjects, describe, limits, and the composite family: composite, batch, graph,
 sObject Collections), an org with Salesforce's write, delete and merge semantics and its own
 logic (validation rules, before-save automations, duplicate rules), all-or-none transactions
-with real rollback, scripted faults, a deterministic NPSP seed and an optional SQLite state
-file.
+with real rollback, Change Data Capture delivered over the Streaming API (CometD long
+polling, with replay), scripted faults, a deterministic NPSP seed and an optional SQLite
+state file.
 
 Real clients (simple-salesforce) work against it unchanged. It stands for the outside world,
 so it imports nothing of crmsync except the catalogs (schemas) and its own SOQL engine.

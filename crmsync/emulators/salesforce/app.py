@@ -1,4 +1,5 @@
-"""The emulator as one ASGI application: login, REST, control API, and the fault layer on top."""
+"""The emulator as one ASGI application: login, REST, the Streaming API (CometD), the control
+API, and the fault layer on top."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from .responses import error_response
 from .rest import services_data
 from .routes_auth import oauth_token, soap_login
 from .state import EmulatorState
+from .streaming import cometd
 
 log = logging.getLogger(__name__)
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -39,6 +41,9 @@ def create_app(state: EmulatorState) -> ASGIApp:
         Route("/services/Soap/u/{version}", soap_login, methods=["POST"]),
         Route("/services/Soap/u/{version}/{rest:path}", soap_login, methods=["POST"]),
         Route("/services/data{rest:path}", services_data, methods=_ALL_METHODS),
+        # CometD clients may append the message type to the URL (/cometd/61.0/connect).
+        Route("/cometd/{version}", cometd, methods=["POST"]),
+        Route("/cometd/{version}/{rest:path}", cometd, methods=["POST"]),
         *control.ROUTES,
         Route("/{rest:path}", _unknown, methods=_ALL_METHODS),
     ]

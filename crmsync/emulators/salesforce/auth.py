@@ -1,8 +1,10 @@
 """Login and sessions: the OAuth 2.0 token endpoint's four grants and the SOAP ``login`` call.
 
 The emulated org has one connected app and one integration user (the constants below, all
-configurable). A password may be sent with or without the user's security token appended,
-as Salesforce accepts both from a trusted IP range. Access tokens look like Salesforce's
+configurable). The password grant answers without a refresh token, as Salesforce's
+username-password flow does (``issue_refresh_tokens`` makes it issue one). A password may be
+sent with or without the user's security token appended, as Salesforce accepts both from a
+trusted IP range. Access tokens look like Salesforce's
 (``00D...!AQ...``), last ``session_seconds`` of emulated time, and can all be expired at
 once through the control API; refresh tokens survive that, as they do in Salesforce.
 """
@@ -52,7 +54,8 @@ class AuthConfig:
     password: str = DEFAULT_PASSWORD
     security_token: str = DEFAULT_SECURITY_TOKEN
     session_seconds: int = DEFAULT_SESSION_SECONDS
-    issue_refresh_tokens: bool = True
+    # Salesforce's username-password flow issues no refresh token; a test may want one anyway.
+    issue_refresh_tokens: bool = False
     instance_url: str | None = None
 
 
@@ -264,6 +267,7 @@ class AuthService:
             "client_id": self.config.client_id,
             "username": self.config.username,
             "session_seconds": self.config.session_seconds,
+            "issue_refresh_tokens": self.config.issue_refresh_tokens,
             "active_sessions": len(self._sessions),
             "jwt_clients": sorted(self._jwt_keys),
         }

@@ -8,6 +8,7 @@ merges and data loads carry none, and the org's own logic does not run for them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -31,6 +32,11 @@ class WriteContext:
 
 API_WRITE = WriteContext()
 SCREEN_WRITE = WriteContext(origin="ui")
+
+# The ``changeOrigin`` of change events for writes made now: the REST layer sets it for the
+# request it serves (``com/salesforce/api/rest/61.0;client=...``); screen writes, system
+# changes and anything else leave it empty.
+CHANGE_ORIGIN: ContextVar[str] = ContextVar("sf_emulator_change_origin", default="")
 
 
 def rule_object(catalog: Catalog, data: Mapping[str, Any]) -> ObjectDef:

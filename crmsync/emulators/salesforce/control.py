@@ -7,8 +7,9 @@ Salesforce screens and in Salesforce itself. Full reference: ``CONTROL_API.md``.
 ``GET  /__emulator__/health``               liveness, org id, record total, clock
 ``GET  /__emulator__/stats``                API calls (total, by resource), records and
                                             deleted records per object
-``POST /__emulator__/reset``                empty org (admin user only); rules, usage, cursors
-                                            and faults cleared; sessions stay valid
+``POST /__emulator__/reset``                empty org (admin user only); rules, usage, cursors,
+                                            faults and Change Data Capture cleared; sessions
+                                            stay valid
 ``POST /__emulator__/seed``                 ``{"preset":"npsp","records":N,"seed":1}``
 ``POST /__emulator__/load``                 a data file ``{"Contact":[{"Id":..},..],..}``
 ``GET  /__emulator__/records/{Obj}/{id}``   one record, every field (deleted ones too)
@@ -22,8 +23,9 @@ Salesforce screens and in Salesforce itself. Full reference: ``CONTROL_API.md``.
 ``GET|POST /__emulator__/clock``            ``{"freeze":true}`` ``{"freeze":false}``
                                             ``{"set":"2024-01-01T00:00:00Z"}``
                                             ``{"advance_seconds":N}`` ``{"real_time":true}``
-``GET|POST /__emulator__/limits``           ``{"daily_api_requests":N,"used":M}``
-``GET|POST /__emulator__/auth``             ``{"session_seconds":N}``
+``GET|POST /__emulator__/limits``           ``{"daily_api_requests":N,"used":M}``, the same
+                                            for delivered streaming events
+``GET|POST /__emulator__/auth``             ``{"session_seconds":N,"issue_refresh_tokens":b}``
 ``POST /__emulator__/auth/expire-sessions`` every access token stops working
 ``POST /__emulator__/auth/jwt-keys``        ``{"client_id":..,"public_key_pem":..}``
 ``GET|POST|DELETE /__emulator__/faults``    list, add one rule, clear all (see faults.py)
@@ -32,6 +34,11 @@ Salesforce screens and in Salesforce itself. Full reference: ``CONTROL_API.md``.
 ``DELETE /__emulator__/rules/{name}``       remove one
 ``GET|POST|DELETE .../duplicate-rules``     duplicate rules: list, add one, clear all
 ``DELETE .../duplicate-rules/{name}``       remove one
+``GET|POST /__emulator__/cdc``              Change Data Capture: ``{"objects":[..],"enabled":true}``
+                                            and settings (see control_cdc.py)
+``POST /__emulator__/cdc/gap``              ``{"object","changeType":"GAP_UPDATE","recordIds"}``
+``GET  /__emulator__/cdc/events``           retained change events (``?after=&object=``)
+``DELETE /__emulator__/cdc/clients``        forget every Streaming API client
 ==========================================  ===============================================
 """
 
@@ -45,7 +52,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import control_rules
+from . import control_cdc, control_rules
 from .clock import parse_datetime
 from .context import SCREEN_WRITE
 from .errors import ApiError
@@ -129,6 +136,7 @@ async def reset(request: Request, state: EmulatorState) -> dict[str, Any]:
     state.usage.reset()
     state.cursors.clear()
     state.faults.clear()
+    state.reset_change_capture()
     return {"status": "reset", "records": state.org.total()}
 
 
@@ -237,12 +245,17 @@ async def limits(request: Request, state: EmulatorState) -> dict[str, Any]:
     """Show or set the daily API allocation and usage."""
     if request.method == "POST":
         body = await _object_body(request)
-        daily = body.get("daily_api_requests")
-        used = body.get("used")
-        for name, value in (("daily_api_requests", daily), ("used", used)):
-            if value is not None and (not isinstance(value, int) or value < 0):
+        keys = ("daily_api_requests", "used", "daily_streaming_events", "streaming_events_used")
+        values = {name: body.get(name) for name in keys}
+        for name, value in values.items():
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
                 raise ControlError(f"{name!r} must be a non-negative integer")
-        state.usage.configure(daily_max=daily, used=used)
+        state.usage.configure(
+            daily_max=values["daily_api_requests"],
+            used=values["used"],
+            streaming_max=values["daily_streaming_events"],
+            streaming_used=values["streaming_events_used"],
+        )
     return state.usage.stats()
 
 
@@ -250,10 +263,16 @@ async def auth(request: Request, state: EmulatorState) -> dict[str, Any]:
     """Show or set session settings."""
     if request.method == "POST":
         body = await _object_body(request)
-        seconds = _require(body, "session_seconds", int)
-        if seconds < 1:
-            raise ControlError("'session_seconds' must be positive")
-        state.auth.config.session_seconds = seconds
+        known = {"session_seconds", "issue_refresh_tokens"}
+        if not body or set(body) - known:
+            raise ControlError(f"auth takes one or both of {', '.join(sorted(known))}")
+        if "session_seconds" in body:
+            seconds = _require(body, "session_seconds", int)
+            if seconds < 1:
+                raise ControlError("'session_seconds' must be positive")
+            state.auth.config.session_seconds = seconds
+        if "issue_refresh_tokens" in body:
+            state.auth.config.issue_refresh_tokens = _require(body, "issue_refresh_tokens", bool)
     return state.auth.describe()
 
 
@@ -302,4 +321,8 @@ ROUTES = [
     Route(f"{PREFIX}/rules/{{name}}", _guarded(control_rules.rule), methods=["DELETE"]),
     Route(f"{PREFIX}/duplicate-rules", _guarded(control_rules.rules), methods=["GET", "POST", "DELETE"]),
     Route(f"{PREFIX}/duplicate-rules/{{name}}", _guarded(control_rules.rule), methods=["DELETE"]),
+    Route(f"{PREFIX}/cdc", _guarded(control_cdc.cdc), methods=["GET", "POST"]),
+    Route(f"{PREFIX}/cdc/gap", _guarded(control_cdc.gap), methods=["POST"]),
+    Route(f"{PREFIX}/cdc/events", _guarded(control_cdc.events), methods=["GET"]),
+    Route(f"{PREFIX}/cdc/clients", _guarded(control_cdc.clients), methods=["DELETE"]),
 ]

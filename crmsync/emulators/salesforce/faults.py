@@ -7,8 +7,9 @@ matching requests pass first; ``count`` limits how many requests the rule affect
 until the rules are cleared).
 
 Kinds: ``status`` (an error array with the given status and code), ``rate_limit`` (403
-REQUEST_LIMIT_EXCEEDED), ``expire_session`` (401 INVALID_SESSION_ID, and the token used stops
-working), ``malformed`` (200 with the real answer's JSON cut in half), ``drop_connection``
+REQUEST_LIMIT_EXCEEDED), both with a ``Retry-After`` header when ``retry_after`` (seconds)
+is given, ``expire_session`` (401 INVALID_SESSION_ID, and the token used stops working),
+``malformed`` (200 with the real answer's JSON cut in half), ``drop_connection``
 (the connection closes with no response), ``drop_after_write`` (the request is carried out
 and committed, then the connection closes with no response: the ambiguous failure),
 ``latency``.
@@ -64,6 +65,7 @@ class FaultRule:
     message: str = "The server is temporarily unable to handle your request (emulated fault)."
     latency_ms: int = 0
     object: str | None = None
+    retry_after: int | None = None
     matched: int = 0
     fired: int = 0
 
@@ -92,14 +94,16 @@ def parse_rule(rule_id: int, data: Any) -> FaultRule:
             if not isinstance(data[key], str):
                 raise ValueError(f"fault {key} must be a string")
             setattr(rule, key, data[key])
-    for key in ("after", "status", "latency_ms", "count"):
-        if key in data and (data[key] is not None or key != "count"):
+    for key in ("after", "status", "latency_ms", "count", "retry_after"):
+        if key in data and (data[key] is not None or key not in ("count", "retry_after")):
             value = data[key]
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"fault {key} must be a non-negative integer")
             setattr(rule, key, value)
         elif key == "count" and key in data:
             rule.count = None
+    if rule.retry_after is not None and kind not in ("status", "rate_limit"):
+        raise ValueError("retry_after applies to status and rate_limit faults only")
     if rule.method is not None:
         rule.method = rule.method.upper()
     if kind == "status" and not 100 <= rule.status <= 599:
@@ -189,10 +193,11 @@ class FaultMiddleware:
         if rule is None:
             await self.app(scope, receive, send)
         elif rule.kind == "status":
-            await _send_json(send, rule.status, [{"message": rule.message, "errorCode": rule.error_code}])
+            body = [{"message": rule.message, "errorCode": rule.error_code}]
+            await _send_json(send, rule.status, body, _retry_after(rule))
         elif rule.kind == "rate_limit":
             body = [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
-            await _send_json(send, 403, body)
+            await _send_json(send, 403, body, _retry_after(rule))
         elif rule.kind == "expire_session":
             authorization = _header(scope, b"authorization")
             session = self.auth.session_for(authorization)
@@ -237,14 +242,23 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-async def _send_json(send: Send, status: int, body: Any) -> None:
-    await _send_bytes(send, status, json.dumps(body).encode())
+def _retry_after(rule: FaultRule) -> list[tuple[bytes, bytes]]:
+    return [] if rule.retry_after is None else [(b"retry-after", str(rule.retry_after).encode())]
 
 
-async def _send_bytes(send: Send, status: int, body: bytes) -> None:
+async def _send_json(
+    send: Send, status: int, body: Any, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    await _send_bytes(send, status, json.dumps(body).encode(), extra)
+
+
+async def _send_bytes(
+    send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
     headers = [
         (b"content-type", b"application/json;charset=UTF-8"),
         (b"content-length", str(len(body)).encode()),
+        *(extra or []),
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -66,7 +66,8 @@ def load_document(org: Org, document: Any) -> dict[str, int]:
         raise LoadError(
             [LoadProblem("", "", None, "JSON_PARSER_ERROR", "a data file is a JSON object of lists")]
         )
-    with org.lock:
+    # A data file sets up the org: loading it makes no change events.
+    with org.lock, org.capture_paused():
         pending = _read(org, document, problems)
         if not problems:
             _check_references(org, pending, problems)

@@ -2,7 +2,8 @@
 
 Every call under ``/services/data/vXX.X/`` needs ``Authorization: Bearer <token>`` (or
 ``OAuth <token>``), counts one API call, and carries ``Sforce-Limit-Info`` in its answer.
-Errors are JSON arrays ``[{"message","errorCode","fields"}]``.
+Errors are JSON arrays ``[{"message","errorCode","fields"}]``. Writes are tagged with the
+``changeOrigin`` their change events carry.
 
 The composite resources run their subrequests through ``Call.subrequest``: the same routes
 and handlers as a top-level call, without authentication, API usage or faults of their own
@@ -23,7 +24,7 @@ from starlette.responses import Response
 
 from . import routes_batch, routes_collections, routes_composite, routes_query, routes_sobjects
 from .auth import Session
-from .context import WriteContext
+from .context import CHANGE_ORIGIN, WriteContext
 from .errors import ApiError, bad_request, not_found
 from .responses import error_response, json_bytes, json_response
 from .state import SUPPORTED_VERSIONS, EmulatorState, version_label
@@ -246,9 +247,25 @@ async def services_data(request: Request) -> Response:
     if versioned is None or versioned["version"] not in SUPPORTED_VERSIONS or route is None:
         return error_response(not_found(), headers)
     call = Call(request, state, versioned["version"], params, session)
-    response = await _invoke(call, route, method, request.method)
+    # Change events of this call's writes name the API, its version and the client.
+    origin = CHANGE_ORIGIN.set(change_origin(call.version, request.headers.get("sforce-call-options")))
+    try:
+        response = await _invoke(call, route, method, request.method)
+    finally:
+        CHANGE_ORIGIN.reset(origin)
     response.headers.update(headers)
     return response
+
+
+def change_origin(version: str, call_options: str | None) -> str:
+    """``changeOrigin`` of a REST write: ``com/salesforce/api/rest/61.0;client=<id>``, where the
+    client id comes from ``Sforce-Call-Options: client=<id>`` (no ``;client=`` without one)."""
+    origin = f"com/salesforce/api/rest/{version}"
+    for part in re.split(r"[;,]", call_options or ""):
+        key, _, value = part.partition("=")
+        if key.strip().casefold() == "client" and value.strip():
+            return f"{origin};client={value.strip()}"
+    return origin
 
 
 async def _invoke(call: Call, route: Route, method: str, shown_method: str | None = None) -> Response:

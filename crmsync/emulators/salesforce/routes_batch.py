@@ -86,5 +86,7 @@ async def batch(call: Call) -> Response:
                 if not answer.ok:
                     one.rollback()
             results.append({"statusCode": answer.status, "result": answer.body})
+            # Each subrequest is a transaction of its own (its own change events' transactionKey).
+            org.split_capture()
             halted = halt_on_error and answer.status >= 400
     return json_response({"hasErrors": any(r["statusCode"] >= 400 for r in results), "results": results})

@@ -167,7 +167,8 @@ def seed_npsp(org: Org, records: int, seed: int = 1) -> dict[str, int]:
     """Replace the org's records with a seeded NPSP org of about ``records`` records."""
     if records < 1:
         raise ValueError("records must be a positive number")
-    with org.lock:
+    # A seed sets up the org (like a sandbox refresh): it makes no change events.
+    with org.lock, org.capture_paused():
         org.reset()
         seeder = Seeder(org, records, seed)
         origin = seeder.setup()

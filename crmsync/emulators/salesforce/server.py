@@ -30,6 +30,7 @@ from .state import EmulatorState, build_state
 
 CATALOG_NAME = "salesforce_npsp"
 STARTUP_TIMEOUT_SECONDS = 15.0
+GRACEFUL_SHUTDOWN_SECONDS = 2
 log = logging.getLogger(__name__)
 
 
@@ -79,7 +80,15 @@ def serve(
         seed=seed, load=load, state=state, api_limit=api_limit, catalog=catalog, auth_config=auth_config
     )
     try:
-        uvicorn.run(create_app(emulator), host=host, port=port, log_level=log_level, lifespan="off")
+        uvicorn.run(
+            create_app(emulator),
+            host=host,
+            port=port,
+            log_level=log_level,
+            lifespan="off",
+            # A Streaming API long poll may be waiting (up to 110 s): do not wait for it.
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        )
     finally:
         emulator.close()
 
@@ -103,6 +112,8 @@ class Emulator:
 
     def stop(self) -> None:
         """Stop serving and release the state file."""
+        # Long polls waiting for change events answer now instead of holding the shutdown up.
+        self.state.streaming.clear()
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self.state.close()
@@ -126,7 +137,13 @@ def running_emulator(
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(emulator_state), log_level="warning", lifespan="off", access_log=False)
+    config = uvicorn.Config(
+        create_app(emulator_state),
+        log_level="warning",
+        lifespan="off",
+        access_log=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name=f"sf-emulator-{port}", daemon=True

@@ -8,12 +8,14 @@ from typing import Any
 from crmsync.catalogs import Catalog
 
 from .auth import AuthConfig, AuthService
+from .cdc_bus import ChangeEventBus
 from .clock import Clock
 from .cursors import QueryCursors
 from .faults import FaultInjector
 from .limits import DEFAULT_DAILY_API_REQUESTS, ApiUsage
 from .org import Org
 from .persistence import SqliteState, restore
+from .streaming_clients import StreamingClients
 
 # API versions this emulator answers (Summer '14 to Winter '25); simple-salesforce uses 59.0.
 MIN_API_VERSION = 31
@@ -35,6 +37,8 @@ class EmulatorState:
     org: Org
     auth: AuthService
     usage: ApiUsage
+    cdc: ChangeEventBus
+    streaming: StreamingClients
     faults: FaultInjector = field(default_factory=FaultInjector)
     cursors: QueryCursors = field(default_factory=QueryCursors)
     persistence: SqliteState | None = None
@@ -48,6 +52,11 @@ class EmulatorState:
         """Keep the org's rules in the state file, if any, so a restarted emulator has them."""
         if self.persistence is not None:
             self.persistence.put_meta("rules", self.org.rules.to_json())
+
+    def reset_change_capture(self) -> None:
+        """Change Data Capture back to off: no object enabled, no event retained, no client."""
+        self.cdc.reset()
+        self.streaming.clear()
 
     def close(self) -> None:
         """Release the state file, if any."""
@@ -84,4 +93,15 @@ def build_state(
     org.record_faults = faults
     auth = AuthService(config=config, clock=org.clock, org_id=org.org_id, user_id=org.user_id)
     usage = ApiUsage(api_limit, persistence)
-    return EmulatorState(org=org, auth=auth, usage=usage, faults=faults, persistence=persistence)
+    # Attached after the restore: restored rows are not changes.
+    cdc = ChangeEventBus(catalog, org.clock, org.user_id, persistence)
+    org.capture = cdc
+    return EmulatorState(
+        org=org,
+        auth=auth,
+        usage=usage,
+        cdc=cdc,
+        streaming=StreamingClients(org.clock, cdc),
+        faults=faults,
+        persistence=persistence,
+    )

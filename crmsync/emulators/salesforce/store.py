@@ -13,18 +13,25 @@ an undo log and nothing is handed to the journal; the group is journaled at its 
 undone (rows, indexes and all) when it is rolled back, so a rolled-back group never reaches
 the state file. Nested transactions are savepoints of the outermost one. Ids minted inside a
 rolled-back group are not handed out again, as in Salesforce.
+
+A ``capture`` (Change Data Capture's event bus) may watch some objects: every write of one
+of their records is kept, with its values before and after, until the change commits (the
+outermost transaction ends, or the single write outside one), when the capture turns them
+into change events that are journaled with the rows. A rollback forgets them too.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import partial
 from typing import Any, Protocol
 
 from crmsync.catalogs import Catalog, FieldDef, ObjectDef
 
+from .cdc_model import CapturedChange, ChangeEvent
+from .context import CHANGE_ORIGIN
 from .errors import not_found
 from .ids import IdSequences, normalize_id
 from .records import Layout, Row
@@ -32,14 +39,29 @@ from .records import Layout, Row
 RefKey = tuple[str, str, str]  # (child object, child id, reference field)
 
 
+# In the captured changes of a transaction: what follows commits as another transaction
+# (the subrequests of a composite batch stand alone, though journaled together).
+Captured = CapturedChange | None
+
+
 class Journal(Protocol):
     """Where committed changes go (e.g. a SQLite state file)."""
 
-    def save(self, rows: Iterable[Row], sequences: Mapping[str, int]) -> None:
-        """Persist ``rows`` (new or changed) and the id sequences, atomically."""
+    def save(self, rows: Iterable[Row], sequences: Mapping[str, int], events: Sequence[ChangeEvent]) -> None:
+        """Persist ``rows`` (new or changed), the id sequences and change events, atomically."""
 
     def clear(self) -> None:
         """Forget every record (the org was reset)."""
+
+
+class Capture(Protocol):
+    """What watches committed changes of some objects (Change Data Capture's event bus)."""
+
+    def wants(self, object_name: str) -> bool:
+        """True when changes of ``object_name`` are to be captured."""
+
+    def commit(self, captured: Sequence[Captured]) -> list[ChangeEvent]:
+        """Turn the captured changes of a commit into change events (and publish them)."""
 
 
 def key_of(value: Any) -> str:
@@ -97,6 +119,9 @@ class RecordStore:
         self._dirty: dict[str, Row] = {}
         # The undo log of the open transaction (None: no transaction, writes are journaled at once).
         self._undo: list[Callable[[], None]] | None = None
+        self.capture: Capture | None = None
+        self._captured: list[Captured] = []
+        self._capture_paused = 0
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -158,12 +183,14 @@ class RecordStore:
             self._index_keys(row, add=True)
         self._dirty[record_id] = row
         self.remember(partial(self._unadd, object_name, record_id))
+        self._capture(row, None, frozenset(values))
         return row
 
     def change(self, row: Row, changes: Mapping[str, Any]) -> None:
         """Apply canonical ``changes`` to ``row``, keeping the indexes right."""
         live_before = not row.get("IsDeleted")
-        self.remember(partial(self._restore, row, list(row.cells)))
+        before = list(row.cells)
+        self.remember(partial(self._restore, row, before))
         self._index_refs(row, add=False)
         if live_before:
             self._index_keys(row, add=False)
@@ -173,14 +200,54 @@ class RecordStore:
         if not row.get("IsDeleted"):
             self._index_keys(row, add=True)
         self._dirty[row["Id"]] = row
+        self._capture(row, tuple(before), frozenset(changes))
 
     def flush(self) -> None:
-        """Hand every row changed since the last flush to the journal (at commit, in a transaction)."""
-        if self._undo is not None or not self._dirty:
+        """Commit: hand every row changed since the last flush, and the change events of the
+        captured changes, to the journal (at the end of the outermost transaction)."""
+        if self._undo is not None:
+            return
+        events: list[ChangeEvent] = []
+        if self._captured:
+            captured, self._captured = self._captured, []
+            if self.capture is not None:
+                events = self.capture.commit(captured)
+        if not self._dirty and not events:
             return
         dirty, self._dirty = list(self._dirty.values()), {}
         if self.journal is not None:
-            self.journal.save(dirty, self.sequences.state())
+            self.journal.save(dirty, self.sequences.state(), events)
+
+    # -- change capture --------------------------------------------------------------------
+
+    def _capture(self, row: Row, before: tuple[Any, ...] | None, written: frozenset[str]) -> None:
+        capture = self.capture
+        if capture is None or self._capture_paused or not capture.wants(row.layout.object_name):
+            return
+        change = CapturedChange(
+            row.layout.object_name, row["Id"], before, tuple(row.cells), written, CHANGE_ORIGIN.get()
+        )
+        self._captured.append(change)
+        self.remember(self._forget_capture)
+
+    def _forget_capture(self) -> None:
+        self._captured.pop()
+
+    def split_capture(self) -> None:
+        """Let the changes captured from here on commit as a transaction of their own."""
+        if self._captured and self._captured[-1] is not None:
+            self._captured.append(None)
+            self.remember(self._forget_capture)
+
+    @contextmanager
+    def capture_paused(self) -> Iterator[None]:
+        """Write without capturing changes (seeding, loading or restoring an org)."""
+        with self.lock:
+            self._capture_paused += 1
+            try:
+                yield
+            finally:
+                self._capture_paused -= 1
 
     # -- transactions ----------------------------------------------------------------------
 
@@ -248,6 +315,7 @@ class RecordStore:
         self._refs.clear()
         self._keys.clear()
         self._dirty.clear()
+        self._captured.clear()
         self.sequences = IdSequences()
         if self.journal is not None:
             self.journal.clear()

@@ -4,7 +4,7 @@ and clients of crmsync's own connector pointed at it over real HTTP."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,7 @@ _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-from sf_connector_testkit import CountingTransport, RecordingSleep, password_credentials  # noqa: E402
-
-MakeClient = Callable[..., SalesforceClient]
+from sf_connector_testkit import CountingTransport, MakeClient, RecordingSleep, password_credentials  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -47,6 +45,7 @@ def emulator(emulator_server: Emulator) -> Iterator[Emulator]:
         state.cursors.idle_seconds = DEFAULT_IDLE_SECONDS
         state.cursors.max_open = DEFAULT_MAX_OPEN
         state.auth.config.session_seconds = DEFAULT_SESSION_SECONDS
+        state.auth.config.issue_refresh_tokens = False
 
     restore()
     state.org.reset()

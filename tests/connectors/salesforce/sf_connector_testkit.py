@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from crmsync.connectors.base import CrmRecord, Page
 from crmsync.connectors.salesforce.auth import Credentials
+from crmsync.connectors.salesforce.client import SalesforceClient
 from crmsync.emulators.salesforce.auth import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -134,3 +135,7 @@ def assert_no_secret(*texts: str) -> None:
     for text in texts:
         for secret in SECRETS:
             assert secret not in text, f"secret {secret[:3]}... leaked into {text!r}"
+
+
+# Builds a client against the emulator (the make_client fixture's type).
+MakeClient = Callable[..., SalesforceClient]

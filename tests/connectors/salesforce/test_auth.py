@@ -10,12 +10,12 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from conftest import MakeClient
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sf_connector_testkit import (
     SECRETS,
     CountingTransport,
+    MakeClient,
     RecordingSleep,
     assert_no_secret,
     password_credentials,
@@ -54,6 +54,8 @@ def jwt_credentials(emulator: Emulator, key_file: Path, **changes: Any) -> Crede
 
 
 def a_refresh_token(emulator: Emulator) -> str:
+    # Salesforce's password flow issues none; the emulated connected app is set to for this.
+    emulator.state.auth.config.issue_refresh_tokens = True
     with httpx.Client() as http:
         token = obtain_token(http, password_credentials(emulator.base_url))
     assert token.refresh_token

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import MakeClient
-from sf_connector_testkit import CountingTransport, mock_transport, password_credentials
+from sf_connector_testkit import CountingTransport, MakeClient, mock_transport, password_credentials
 
 from crmsync.connectors.base import Connector, ReadRequest
 from crmsync.connectors.salesforce.client import SalesforceClient

@@ -8,9 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import MakeClient
 from sf_connector_testkit import (
     CountingTransport,
+    MakeClient,
     RecordingSleep,
     closed_port,
     mock_transport,

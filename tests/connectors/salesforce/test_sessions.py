@@ -12,8 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from conftest import MakeClient
-from sf_connector_testkit import SECRETS, CountingTransport, RecordingSleep
+from sf_connector_testkit import SECRETS, CountingTransport, MakeClient, RecordingSleep
 
 from crmsync.connectors.base import ReadRequest
 from crmsync.connectors.salesforce.client import SalesforceClient

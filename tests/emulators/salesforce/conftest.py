@@ -19,7 +19,7 @@ from crmsync.emulators.salesforce.auth import (
     DEFAULT_SESSION_SECONDS,
     DEFAULT_USERNAME,
 )
-from crmsync.emulators.salesforce.limits import DEFAULT_DAILY_API_REQUESTS
+from crmsync.emulators.salesforce.limits import DEFAULT_DAILY_API_REQUESTS, DEFAULT_DAILY_STREAMING_EVENTS
 from crmsync.emulators.salesforce.server import Emulator, running_emulator
 
 # The suite imports test modules with --import-mode=importlib, which keeps this folder off
@@ -28,7 +28,11 @@ _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-from sf_emulator_testkit import API_VERSION, Control, ToEmulator, password_token  # noqa: E402
+from sf_emulator_testkit import API_VERSION, Bayeux, Control, ToEmulator, password_token  # noqa: E402
+
+# Change Data Capture tests enable these objects, with a long poll short enough for a suite.
+CDC_OBJECTS = ["Account", "Contact", "Opportunity"]
+CDC_TIMEOUT_MS = 200
 
 
 @pytest.fixture(scope="session")
@@ -44,13 +48,16 @@ def emulator(emulator_server: Emulator) -> Iterator[Emulator]:
     state.org.clock.real_time()
     state.org.reset()
     state.usage.reset()
-    state.usage.configure(daily_max=DEFAULT_DAILY_API_REQUESTS)
+    state.usage.configure(daily_max=DEFAULT_DAILY_API_REQUESTS, streaming_max=DEFAULT_DAILY_STREAMING_EVENTS)
     state.cursors.clear()
     state.faults.clear()
     state.auth.config.session_seconds = DEFAULT_SESSION_SECONDS
+    state.auth.config.issue_refresh_tokens = False
+    state.reset_change_capture()
     yield emulator_server
     state.faults.clear()
     state.org.clock.real_time()
+    state.reset_change_capture()
 
 
 @pytest.fixture
@@ -89,4 +96,26 @@ def api(emulator: Emulator) -> Iterator[httpx.Client]:
         headers={"Authorization": f"Bearer {token}"},
         timeout=60,
     ) as client:
+        yield client
+
+
+@pytest.fixture
+def token(emulator: Emulator) -> str:
+    """A valid access token (password grant)."""
+    access: str = password_token(emulator.base_url)["access_token"]
+    return access
+
+
+@pytest.fixture
+def cdc(control: Control) -> dict[str, object]:
+    """Change Data Capture enabled for Account, Contact and Opportunity; long polls of 200 ms."""
+    enabled: dict[str, object] = control.post("/cdc", {"objects": CDC_OBJECTS, "timeout_ms": CDC_TIMEOUT_MS})
+    return enabled
+
+
+@pytest.fixture
+def stream(emulator: Emulator, cdc: dict[str, object], token: str) -> Iterator[Bayeux]:
+    """A Streaming API client that has handshaken (not subscribed yet)."""
+    with Bayeux(emulator.base_url, token) as client:
+        assert client.handshake()["successful"]
         yield client

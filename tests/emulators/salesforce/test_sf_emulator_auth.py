@@ -51,7 +51,17 @@ def test_password_grant_response_shape(emulator: Emulator) -> None:
     assert body["issued_at"].isdigit()
     assert abs(int(body["issued_at"]) / 1000 - time.time()) < 60
     assert body["signature"]
-    assert body["refresh_token"]
+    # Salesforce's username-password flow issues no refresh token.
+    assert "refresh_token" not in body
+
+
+def test_password_grant_issues_a_refresh_token_when_the_app_is_set_to(
+    emulator: Emulator, control: Control
+) -> None:
+    assert control.post("/auth", {"issue_refresh_tokens": True})["issue_refresh_tokens"] is True
+    assert password_token(emulator.base_url)["refresh_token"].startswith("5Aep")
+    control.post("/auth", {"issue_refresh_tokens": False})
+    assert "refresh_token" not in password_token(emulator.base_url)
 
 
 def test_password_with_security_token_appended(emulator: Emulator) -> None:
@@ -101,6 +111,7 @@ def test_token_errors(emulator: Emulator, fields: dict[str, str], error: str, de
 
 
 def test_refresh_token_survives_expired_sessions(emulator: Emulator, control: Control) -> None:
+    control.post("/auth", {"issue_refresh_tokens": True})
     first = password_token(emulator.base_url)
     assert control.post("/auth/expire-sessions")["expired"] >= 1
     stale = httpx.get(

@@ -105,6 +105,7 @@ def test_limits_endpoint(control: Control) -> None:
         "total": 3,
         "max": 10,
         "by_resource": {},
+        "streaming_events": {"used": 0, "max": 10_000},
     }
     assert control.post("/limits", {"used": -1}, expect=400)["errorCode"] == "INVALID_REQUEST"
 

@@ -130,3 +130,18 @@ def test_control_api_is_never_faulted(control: Control) -> None:
 )
 def test_invalid_fault_rules(control: Control, rule: dict[str, object], message: str) -> None:
     assert message in control.post("/faults", rule, expect=400)["message"]
+
+
+def test_status_and_rate_limit_faults_can_send_retry_after(api: httpx.Client, control: Control) -> None:
+    add_fault(control, kind="rate_limit", path_prefix=QUERY_PATH, retry_after=120)
+    add_fault(control, kind="status", path_prefix=QUERY_PATH, status=503, retry_after=5)
+    add_fault(control, kind="status", path_prefix=QUERY_PATH, status=500)
+    answers = [api.get("/query", params={"q": "SELECT Id FROM User"}) for _ in range(4)]
+    assert [(a.status_code, a.headers.get("Retry-After")) for a in answers] == [
+        (403, "120"),
+        (503, "5"),
+        (500, None),
+        (200, None),
+    ]
+    refused = control.post("/faults", {"kind": "latency", "retry_after": 5}, expect=400)
+    assert "retry_after" in refused["message"]
