@@ -97,7 +97,9 @@ def apply_page(
     touched = _write(conn, scope, mapping, rows, known, result, failures)
     # Which links exist is known from the start of the page: links.write need not ask again.
     links.write(conn, org, cid, touched, existing=known.keys())
-    retries.clear_failures(conn, org, cid, mapping.type, [t.crm_id for t in touched])
+    # Almost always nothing waits: one indexed probe instead of deleting by every id of the page.
+    if touched and retries.any_waiting(conn, org, cid, mapping.type):
+        retries.clear_failures(conn, org, cid, mapping.type, [t.crm_id for t in touched])
     retries.note_failures(conn, org, cid, mapping.type, failures)
     return result
 
@@ -110,8 +112,8 @@ def _parents(
     for lookup in mapping.lookups:
         wanted = [str(v) for r in page if (v := r.values.get(lookup.crm))]
         for target in lookup.targets:
-            known = links.by_crm_ids(conn, scope.organization_id, scope.connection_id, target.type, wanted)
-            found.setdefault(target.type, {}).update({k: v.platform_id for k, v in known.items()})
+            known = links.platform_ids(conn, scope.organization_id, scope.connection_id, target.type, wanted)
+            found.setdefault(target.type, {}).update(known)
     return found
 
 

@@ -15,6 +15,10 @@ from crmsync.errors import RecordError
 from crmsync.model.profile import ObjectMapping
 from crmsync.store.types import UTCDateTime
 
+# json.dumps builds a new encoder whenever it is given options; fingerprints reuse this one
+# (same options, so the same text and hash).
+_FINGERPRINT_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+
 
 def to_platform(value: Any, column: sa.Column[Any], *, crm_field: str) -> Any:
     """Convert one CRM value to what ``column`` stores; RecordError says which field is wrong."""
@@ -93,7 +97,7 @@ class Pulled:
         """A hash of the mapped CRM values (fields and lookups), to skip unchanged re-reads and echoes."""
         picked = {crm: _canonical(values.get(crm)) for _, crm, _ in self._fields}
         picked.update({crm: values.get(crm) for crm in self._lookups})
-        blob = json.dumps(picked, sort_keys=True, separators=(",", ":"), default=str)
+        blob = _FINGERPRINT_JSON.encode(picked)
         return hashlib.blake2b(blob.encode("utf-8"), digest_size=16).hexdigest()
 
 
@@ -106,7 +110,7 @@ def fingerprint(mapping: ObjectMapping, values: Mapping[str, Any]) -> str:
     """A hash of the mapped CRM values (fields and lookups), to skip unchanged re-reads and echoes."""
     picked = {f.crm: _canonical(values.get(f.crm)) for f in mapping.pulled_fields()}
     picked.update({lookup.crm: values.get(lookup.crm) for lookup in mapping.lookups})
-    blob = json.dumps(picked, sort_keys=True, separators=(",", ":"), default=str)
+    blob = _FINGERPRINT_JSON.encode(picked)
     return hashlib.blake2b(blob.encode("utf-8"), digest_size=16).hexdigest()
 
 

@@ -65,6 +65,28 @@ def by_crm_ids(
     return found
 
 
+def platform_ids(
+    conn: sa.Connection, organization_id: int, connection_id: int, platform_type: str, crm_ids: Sequence[str]
+) -> dict[str, int]:
+    """Platform ids of ``platform_type`` for the given CRM ids (those linked), keyed by CRM id.
+
+    The lean form of :func:`by_crm_ids` for resolving lookups, which need nothing else.
+    """
+    found: dict[str, int] = {}
+    for part in chunks(sorted(set(crm_ids))):
+        rows = conn.execute(
+            sa.select(links.c.crm_id, links.c.platform_id).where(
+                links.c.organization_id == organization_id,
+                links.c.connection_id == connection_id,
+                links.c.platform_type == platform_type,
+                links.c.crm_id.in_(part),
+            )
+        )
+        for crm_id, platform_id in rows:
+            found[crm_id] = platform_id
+    return found
+
+
 def by_platform_ids(
     conn: sa.Connection,
     organization_id: int,

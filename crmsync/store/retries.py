@@ -71,6 +71,20 @@ def note_failures(
             )
 
 
+def any_waiting(conn: sa.Connection, organization_id: int, connection_id: int, platform_type: str) -> bool:
+    """Whether any record of ``platform_type`` waits to be fetched again (cheaper than clearing)."""
+    query = (
+        sa.select(pull_retries.c.crm_id)
+        .where(
+            pull_retries.c.organization_id == organization_id,
+            pull_retries.c.connection_id == connection_id,
+            pull_retries.c.platform_type == platform_type,
+        )
+        .limit(1)
+    )
+    return conn.execute(query).first() is not None
+
+
 def clear_failures(
     conn: sa.Connection, organization_id: int, connection_id: int, platform_type: str, crm_ids: Sequence[str]
 ) -> None:

@@ -1,0 +1,57 @@
+"""The store's fast paths for pulls: numbered bulk inserts, lean lookups, the unlinked check."""
+
+from __future__ import annotations
+
+from crmsync.engine.workspace import Workspace
+from crmsync.store import links, records, tenancy
+from crmsync.store.links import NewLink
+
+
+def _connection(ws: Workspace) -> int:
+    with ws.engine.begin() as conn:
+        cid, _ = tenancy.upsert_connection(
+            conn,
+            ws.organization_id,
+            name="c",
+            crm="salesforce",
+            profile="npsp",
+            settings_={},
+            credentials=None,
+            config_hash=None,
+        )
+    return cid
+
+
+def test_bulk_insert_returns_ids_in_input_order_across_batches(workspace: Workspace) -> None:
+    org = workspace.organization_id
+    with workspace.engine.begin() as conn:
+        (first,) = records.insert_many(conn, org, "funds", [{"name": "first"}])
+        records.delete(conn, org, "funds", first)
+        names = [f"fund {i}" for i in range(2500)]
+        ids = records.insert_many(conn, org, "funds", [{"name": n} for n in names])
+        rows = records.get_many(conn, org, "funds", ids)
+    assert len(set(ids)) == len(names)
+    assert [rows[i]["name"] for i in ids] == names
+
+
+def test_platform_ids_and_the_unlinked_check(workspace: Workspace) -> None:
+    org = workspace.organization_id
+    cid = _connection(workspace)
+    with workspace.engine.begin() as conn:
+        assert not records.has_unlinked(conn, org, cid, "supporters")
+        a, b = records.insert_many(conn, org, "supporters", [{"last_name": "A"}, {"last_name": "B"}])
+        assert records.has_unlinked(conn, org, cid, "supporters")
+        links.write(conn, org, cid, [NewLink("supporters", a, "Contact", "003A", "t", "h")])
+        assert records.has_unlinked(conn, org, cid, "supporters")
+        links.write(conn, org, cid, [NewLink("supporters", b, "Contact", "003B", "t", "h")], existing=set())
+        assert not records.has_unlinked(conn, org, cid, "supporters")
+        assert links.platform_ids(conn, org, cid, "supporters", ["003A", "003B", "003X", "003A"]) == {
+            "003A": a,
+            "003B": b,
+        }
+        # A link the caller says exists is refreshed, not inserted again.
+        links.write(
+            conn, org, cid, [NewLink("supporters", a, "Contact", "003A", "t2", "h2")], existing={"003A"}
+        )
+        (link,) = links.by_crm_ids(conn, org, cid, "supporters", ["003A"]).values()
+    assert (link.platform_id, link.crm_modstamp, link.values_hash) == (a, "t2", "h2")
