@@ -80,6 +80,10 @@ class RateLimitedError(TransientError):
     """The CRM said too many requests (HTTP 429, REQUEST_LIMIT_EXCEEDED)."""
 
 
+class ReplayLostError(TransientError):
+    """A stored event replay id is older than the CRM keeps events: catch up by polling."""
+
+
 class RecordError(CrmsyncError):
     """One record failed; the others go on. ``code`` is the CRM's error code if it gave one."""
 

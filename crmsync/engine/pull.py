@@ -11,13 +11,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy.engine import Engine
 
 from crmsync.connectors.base import Connector, ObjectInfo, Page, ReadRequest
 from crmsync.engine.apply import Scope, apply_page
 from crmsync.engine.counts import Counts
-from crmsync.engine.prefetch import prefetched
+from crmsync.engine.prefetch import one_after_another, prefetched
 from crmsync.engine.progress import Observer, Silent
 from crmsync.engine.removals import apply_removals
 from crmsync.errors import CrmsyncError, RunBusyError, SchemaError
@@ -43,6 +44,9 @@ class PullOptions:
     # Go on with the other objects when one fails (scheduled polls: one org sync's
     # problem must not stop the others); the failures are in RunResult.object_errors.
     isolate: bool = False
+    # Read these records only (CRM object, case-folded -> ids), as change events name them;
+    # such reads see deletions and do not move cursors.
+    ids: dict[str, tuple[str, ...]] | None = None
 
 
 @dataclass
@@ -119,6 +123,8 @@ def sync_all(
         mappings: list[ObjectMapping] = []
         requests: list[ReadRequest] = []
         for mapping in (m for step in steps for m in step):
+            if options.ids is not None and not options.ids.get(mapping.object.casefold()):
+                continue
             with _isolated(run, mapping):
                 requests.append(_request(run, mapping))
                 mappings.append(mapping)
@@ -126,7 +132,8 @@ def sync_all(
             # An incremental poll: every object's first page in one call.
             readers = connector.read_batch(requests)
         else:
-            readers = [_lazy(connector, request) for request in requests]
+            # Each object's first page is fetched while the previous object's last one is applied.
+            readers = one_after_another([partial(connector.read, request) for request in requests])
         for mapping, request, pages in zip(mappings, requests, readers, strict=True):
             with _isolated(run, mapping):
                 _pull_object(run, mapping, request, pages)
@@ -175,16 +182,20 @@ def _isolated(run: _Run, mapping: ObjectMapping) -> Iterator[None]:
         run.observer.note(f"{mapping.label_text}: {exc.message}")
 
 
-def _lazy(connector: Connector, request: ReadRequest) -> Iterator[Page]:
-    """The pages of ``request``, not fetched before the first one is asked for."""
-    yield from connector.read(request)
-
-
 def _request(run: _Run, mapping: ObjectMapping) -> ReadRequest:
     """What to read for ``mapping``: from its cursor, with its filters; checks the live schema."""
     info = run.connector.describe(mapping.object)
     _check_live_schema(run.scope.profile, mapping, info)
     stamp = run.options.modstamp_field
+    if run.options.ids is not None:
+        return ReadRequest(
+            object=mapping.object,
+            fields=_read_fields(mapping),
+            conditions=mapping.filter + run.options.filters.get(mapping.type, ()),
+            modstamp_field=stamp,
+            include_deleted=True,
+            ids=run.options.ids[mapping.object.casefold()],
+        )
     with reading(run.engine) as conn:
         cursor = cursors.get(conn, run.scope.organization_id, run.scope.connection_id, mapping.type, stamp)
     return ReadRequest(
@@ -202,6 +213,10 @@ def _pull_object(run: _Run, mapping: ObjectMapping, request: ReadRequest, pages:
     org, cid = run.scope.organization_id, run.scope.connection_id
     counts = run.counts.setdefault(mapping.type, Counts())
     run.observer.object_started(mapping.type, mapping.label_text)
+    if request.ids is not None:
+        _apply_pages(run, mapping, counts, pages, checkpoint=False)
+        run.observer.object_done(mapping.type, counts)
+        return
     _apply_pages(run, mapping, counts, pages, checkpoint=True)
     with run.engine.begin() as conn:
         cursors.finish_pass(conn, org, cid, mapping.type, request.modstamp_field)

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from crmsync.engine import pusher
+from crmsync.connectors.salesforce.streaming import StreamingSession
+from crmsync.engine import cdc, pusher
 from crmsync.engine.apply import Scope
 from crmsync.engine.poll import connection_share, due, poll
 from crmsync.engine.pull import PullOptions
@@ -32,6 +33,8 @@ class RunnerOptions:
     """How often the runner looks for work."""
 
     tick: float = 5.0
+    # Long polls of the Streaming API; Salesforce holds them up to 110 s.
+    stream_timeout: float = 120.0
     sweep_every: timedelta = timedelta(minutes=15)
     on_event: Callable[[str], None] = field(default=lambda _text: None)
 
@@ -49,7 +52,11 @@ class EmbeddedRunner:
         """Start one scheduler and one pusher thread per connection."""
         with_rows = self._connections()
         for name in with_rows:
-            for target, kind in ((self._schedule, "scheduler"), (self._push, "pusher")):
+            for target, kind in (
+                (self._schedule, "scheduler"),
+                (self._push, "pusher"),
+                (self._stream, "cdc"),
+            ):
                 thread = threading.Thread(
                     target=target, args=(name,), name=f"crmsync-{kind}-{name}", daemon=True
                 )
@@ -85,7 +92,9 @@ class EmbeddedRunner:
         try:
             while not self.stop.is_set():
                 try:
-                    syncs = due(self.workspace.engine, scope, now=utcnow())
+                    # CDC org syncs are polled too, at their interval: a safety net behind
+                    # the events, and the catch-up after an overflow or a lost replay id.
+                    syncs = due(self.workspace.engine, scope, now=utcnow(), methods=("poll", "cdc"))
                     if syncs:
                         result = poll(
                             self.workspace.engine, scope, connector, options, syncs=syncs, budget_share=share
@@ -94,6 +103,25 @@ class EmbeddedRunner:
                 except CrmsyncError as exc:
                     self.options.on_event(f"{name}: scheduler: {exc.message}")
                 self.stop.wait(self.options.tick)
+        finally:
+            connector.close()
+
+    def _stream(self, name: str) -> None:
+        row = self.workspace.connection(name)
+        connector = self.workspace.connector(row)
+        scope = self._scope(name)
+        options = PullOptions(kind="cdc", filters=self.workspace.filters(row))
+        try:
+            cdc.subscribe(
+                self.workspace.engine,
+                scope,
+                connector,
+                lambda: StreamingSession(connector.client, poll_timeout=self.options.stream_timeout),
+                self.stop,
+                options,
+                recheck=self.options.tick * 6,
+                on_event=lambda text: self.options.on_event(f"{name}: {text}"),
+            )
         finally:
             connector.close()
 

@@ -54,6 +54,8 @@ class SalesforceClient:
         self.api_version = api_version
         self.retry = retry or RetryPolicy()
         self._tokens = token_store or MemoryTokenStore()
+        # Kept for long-lived side channels (the Streaming API) that need their own client.
+        self.transport = transport
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
             transport=transport,
@@ -80,7 +82,8 @@ class SalesforceClient:
             return current
         return self._tokens.replace(None, lambda: self._login(None))
 
-    def _refresh(self, stale: Token) -> Token:
+    def refresh(self, stale: Token) -> Token:
+        """A token newer than ``stale`` (one refresh at a time per connection)."""
         return self._tokens.replace(stale, lambda: self._login(stale))
 
     def _login(self, previous: Token | None) -> Token:
@@ -164,7 +167,7 @@ class SalesforceClient:
                         details=result.details,
                     )
                 refreshed = True
-                self._refresh(token)
+                self.refresh(token)
                 attempt -= 1
                 continue
             if action != "retry" or attempt >= self.retry.attempts:
