@@ -28,6 +28,7 @@ from crmsync.store.db import reading
 from crmsync.store.platform import platform_table
 from crmsync.store.tables import links as links_table
 from crmsync.store.tables import record_failures
+from crmsync.store.types import utcnow
 
 BATCH = 2000
 RETRY_BASE = timedelta(seconds=10)
@@ -76,6 +77,7 @@ def drain(engine: Engine, scope: Scope, connector: Connector, *, limit: int = BA
     """Push what is due in the queue once."""
     org, cid = scope.organization_id, scope.connection_id
     result = DrainResult()
+    started = utcnow()
     with reading(engine) as conn:
         items = push_state.due(conn, org, cid, limit)
     if not items:
@@ -104,8 +106,14 @@ def drain(engine: Engine, scope: Scope, connector: Connector, *, limit: int = BA
         raise
     done = [k for k in keys if (o := report.outcomes.get(k)) is None or o.status != "failed" or o.locked]
     retry = [k for k in keys if k not in set(done)]
+    # Parents pushed with this batch may be queued themselves (the batch ended between a gift
+    # and its new supporter): they were read and written after ``started``, so unless queued
+    # again since, pushing them once more would only rewrite the same values.
+    requested = set(keys)
+    parents = [k for k, o in report.outcomes.items() if k not in requested and o.status == "pushed"]
     with engine.begin() as conn:
         push_state.dequeue(conn, org, cid, done)
+        push_state.dequeue(conn, org, cid, parents, queued_before=started)
         for key in retry:
             delay = RETRY_BASE * 2 ** min(attempts[key], 6)
             push_state.defer(conn, org, cid, [key], delay=delay, error=report.outcomes[key].message)

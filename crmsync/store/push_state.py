@@ -12,6 +12,7 @@ from crmsync.store.tables import changes, push_cursors, push_queue, record_failu
 from crmsync.store.types import utcnow
 
 LOCK_AFTER = 3
+IN_CHUNK = 900
 
 
 @dataclass(frozen=True)
@@ -103,34 +104,67 @@ def enqueue(
     connection_id: int,
     items: Iterable[tuple[str, int, str, str | None]],
 ) -> int:
-    """Queue (type, id, operation, crm_id) pushes; a record already queued is coalesced."""
+    """Queue (type, id, operation, crm_id) pushes; a record already queued is coalesced.
+
+    A few statements per call, not per record: the pusher queues every change it collects,
+    and one round trip per record was the largest cost of keeping up with a busy platform.
+    """
     now = utcnow()
-    count = 0
-    for platform_type, platform_id, operation, crm_id in items:
-        where = (
-            (push_queue.c.connection_id == connection_id)
-            & (push_queue.c.platform_type == platform_type)
-            & (push_queue.c.platform_id == platform_id)
-        )
-        values = {"operation": operation, "next_attempt_at": now}
-        if crm_id is not None:
-            values["crm_id"] = crm_id
-        if conn.execute(push_queue.update().where(where).values(**values)).rowcount == 0:
-            conn.execute(
-                push_queue.insert().values(
-                    organization_id=organization_id,
-                    connection_id=connection_id,
-                    platform_type=platform_type,
-                    platform_id=platform_id,
-                    operation=operation,
-                    crm_id=crm_id,
-                    enqueued_at=now,
-                    next_attempt_at=now,
-                    attempts=0,
+    given = list(items)
+    wanted: dict[tuple[str, int], tuple[str, str | None]] = {}
+    for platform_type, platform_id, operation, crm_id in given:
+        earlier = wanted.get((platform_type, platform_id))
+        # A later item of the same record wins; a CRM id once known is kept.
+        wanted[(platform_type, platform_id)] = (operation, crm_id or (earlier[1] if earlier else None))
+    queued: set[tuple[str, int]] = set()
+    for platform_type, ids in _by_type(wanted).items():
+        for part in _chunks(ids):
+            rows = conn.execute(
+                sa.select(push_queue.c.platform_id).where(
+                    push_queue.c.connection_id == connection_id,
+                    push_queue.c.platform_type == platform_type,
+                    push_queue.c.platform_id.in_(part),
                 )
             )
-        count += 1
-    return count
+            queued.update((platform_type, int(r.platform_id)) for r in rows)
+    updates = [
+        {"b_type": key[0], "b_id": key[1], "v_operation": operation, "v_crm_id": crm_id}
+        for key, (operation, crm_id) in wanted.items()
+        if key in queued
+    ]
+    if updates:
+        conn.execute(
+            push_queue.update()
+            .where(
+                push_queue.c.connection_id == connection_id,
+                push_queue.c.platform_type == sa.bindparam("b_type"),
+                push_queue.c.platform_id == sa.bindparam("b_id"),
+            )
+            .values(
+                operation=sa.bindparam("v_operation"),
+                next_attempt_at=now,
+                crm_id=sa.func.coalesce(sa.bindparam("v_crm_id", type_=sa.String), push_queue.c.crm_id),
+            ),
+            updates,
+        )
+    inserts = [
+        {
+            "organization_id": organization_id,
+            "connection_id": connection_id,
+            "platform_type": key[0],
+            "platform_id": key[1],
+            "operation": operation,
+            "crm_id": crm_id,
+            "enqueued_at": now,
+            "next_attempt_at": now,
+            "attempts": 0,
+        }
+        for key, (operation, crm_id) in wanted.items()
+        if key not in queued
+    ]
+    if inserts:
+        conn.execute(push_queue.insert(), inserts)
+    return len(given)
 
 
 def due(conn: sa.Connection, organization_id: int, connection_id: int, limit: int = 2000) -> list[QueueItem]:
@@ -152,18 +186,29 @@ def due(conn: sa.Connection, organization_id: int, connection_id: int, limit: in
 
 
 def dequeue(
-    conn: sa.Connection, organization_id: int, connection_id: int, keys: Iterable[tuple[str, int]]
+    conn: sa.Connection,
+    organization_id: int,
+    connection_id: int,
+    keys: Iterable[tuple[str, int]],
+    *,
+    queued_before: datetime | None = None,
 ) -> None:
-    """Remove pushes that are done (or handed over to a lock)."""
-    for platform_type, platform_id in keys:
-        conn.execute(
-            push_queue.delete().where(
+    """Remove pushes that are done (or handed over to a lock).
+
+    ``queued_before``: only those last queued (or coalesced) before then, so that a record
+    that changed again after a push read it stays queued.
+    """
+    for platform_type, ids in _by_type(keys).items():
+        for part in _chunks(ids):
+            statement = push_queue.delete().where(
                 push_queue.c.organization_id == organization_id,
                 push_queue.c.connection_id == connection_id,
                 push_queue.c.platform_type == platform_type,
-                push_queue.c.platform_id == platform_id,
+                push_queue.c.platform_id.in_(part),
             )
-        )
+            if queued_before is not None:
+                statement = statement.where(push_queue.c.next_attempt_at <= queued_before)
+            conn.execute(statement)
 
 
 def defer(
@@ -249,15 +294,16 @@ def clear_failures(
     conn: sa.Connection, organization_id: int, connection_id: int, keys: Iterable[tuple[str, int]]
 ) -> None:
     """A success restarts the count (and lifts a lock)."""
-    for platform_type, platform_id in keys:
-        conn.execute(
-            record_failures.delete().where(
-                record_failures.c.organization_id == organization_id,
-                record_failures.c.connection_id == connection_id,
-                record_failures.c.platform_type == platform_type,
-                record_failures.c.platform_id == platform_id,
+    for platform_type, ids in _by_type(keys).items():
+        for part in _chunks(ids):
+            conn.execute(
+                record_failures.delete().where(
+                    record_failures.c.organization_id == organization_id,
+                    record_failures.c.connection_id == connection_id,
+                    record_failures.c.platform_type == platform_type,
+                    record_failures.c.platform_id.in_(part),
+                )
             )
-        )
 
 
 def locked_ids(
@@ -265,13 +311,13 @@ def locked_ids(
 ) -> dict[int, int]:
     """Which of ``ids`` are locked, with their failure counts."""
     found: dict[int, int] = {}
-    for start in range(0, len(ids), 900):
+    for part in _chunks(ids):
         rows = conn.execute(
             sa.select(record_failures.c.platform_id, record_failures.c.failures).where(
                 record_failures.c.organization_id == organization_id,
                 record_failures.c.connection_id == connection_id,
                 record_failures.c.platform_type == platform_type,
-                record_failures.c.platform_id.in_(ids[start : start + 900]),
+                record_failures.c.platform_id.in_(part),
                 record_failures.c.locked_at.is_not(None),
             )
         )
@@ -315,3 +361,16 @@ def failure_count(
         )
     ).scalar()
     return int(value or 0)
+
+
+def _by_type(keys: Iterable[tuple[str, int]]) -> dict[str, list[int]]:
+    grouped: dict[str, list[int]] = {}
+    for platform_type, platform_id in keys:
+        grouped.setdefault(platform_type, []).append(platform_id)
+    return grouped
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    """Slices short enough for SQLite's limit on bound parameters."""
+    for start in range(0, len(ids), IN_CHUNK):
+        yield ids[start : start + IN_CHUNK]

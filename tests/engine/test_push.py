@@ -367,3 +367,24 @@ def test_watch_pushes_a_change_within_a_second(workspace: Workspace, emulator: E
         thread.join(timeout=10)
         connector.close()
     assert elapsed < 1.0, f"the change took {elapsed:.2f}s to reach the CRM"
+
+
+def test_parents_pushed_with_a_batch_leave_the_queue(workspace: Workspace, emulator: Emulator) -> None:
+    seed_npsp(emulator.org, 100, seed=32)
+    connect(workspace, emulator, toggles=PUSH_ALL)
+    _donation(workspace)
+    scope = _scope(workspace)
+    connector = workspace.connector(workspace.connection("sf"), retry=FAST)
+    try:
+        assert pusher.collect(workspace.engine, scope) == 5
+        # A batch of one (the allocation, first in queue order) takes its gift, supporter,
+        # household and fund along as parents; they are not pushed a second time.
+        first = pusher.drain(workspace.engine, scope, connector, limit=1)
+        assert first.report.count("pushed") == 5
+        with reading(workspace.engine) as conn:
+            assert push_state.depth(conn, workspace.organization_id, scope.connection_id) == 0
+        before = emulator.state.usage.used
+        assert pusher.drain(workspace.engine, scope, connector).report.outcomes == {}
+        assert emulator.state.usage.used == before
+    finally:
+        connector.close()
