@@ -16,8 +16,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from crmsync.connectors.base import CrmRecord
+from crmsync.engine.conflicts import Conflict, Policy, merge, normalized, snapshot
 from crmsync.engine.counts import Counts
-from crmsync.engine.mapping import Pulled, same_value
+from crmsync.engine.mapping import Pulled, parse_crm_datetime
 from crmsync.errors import RecordError
 from crmsync.model.profile import ObjectMapping, Profile
 from crmsync.store import links, records, retries
@@ -33,6 +34,8 @@ class Scope:
     organization_id: int
     connection_id: int
     profile: Profile
+    # Who wins a field changed on both sides since the last sync.
+    policy: Policy = "latest_wins"
 
 
 @dataclass
@@ -42,6 +45,8 @@ class _Row:
     digest: str
     platform_id: int | None = None
     matched_by: str | None = None
+    # The mapped values both sides hold after this sync (stored on the link).
+    synced: dict[str, Any] | None = None
 
 
 # A create (changed columns None) or an update (the changed columns) of one row.
@@ -205,7 +210,17 @@ def _write(
             row.platform_id = None
             creates.append(row)
             continue
-        changed = {c: v for c, v in row.values.items() if not same_value(before.get(c), v)}
+        link = known.get(row.record.id)
+        changed, conflicts = merge(
+            row.values,
+            before,
+            link.synced_values if link is not None and row.matched_by is None else None,
+            policy=scope.policy,
+            crm_modified_at=_modified_at(row.record),
+            platform_modified_at=before.get("updated_at"),
+        )
+        row.synced = _agreed(row.values, before, changed, link.synced_values if link else None)
+        result.logs.extend(_conflict(mapping, row, c) for c in conflicts)
         if not changed and row.matched_by is None:
             result.counts.unchanged += 1
             touched.append(_link(mapping, row))
@@ -270,8 +285,47 @@ def _bulk(conn: sa.Connection, org: int, mapping: ObjectMapping, writes: list[Wr
 
 def _link(mapping: ObjectMapping, row: _Row) -> NewLink:
     assert row.platform_id is not None
+    synced = row.synced if row.synced is not None else snapshot(row.values)
     return NewLink(
-        mapping.type, row.platform_id, mapping.object, row.record.id, row.record.modstamp, row.digest
+        mapping.type, row.platform_id, mapping.object, row.record.id, row.record.modstamp, row.digest, synced
+    )
+
+
+def _agreed(
+    incoming: dict[str, Any], before: dict[str, Any], written: dict[str, Any], old: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The new last-synced values: where both sides now agree, that value; elsewhere the old one."""
+    agreed: dict[str, Any] = {}
+    for column, value in incoming.items():
+        crm = normalized(value)
+        platform = normalized(written[column]) if column in written else normalized(before.get(column))
+        agreed[column] = crm if crm == platform or old is None else old.get(column)
+    return agreed
+
+
+def _modified_at(record: CrmRecord) -> Any:
+    stamp = record.values.get("LastModifiedDate")
+    try:
+        return parse_crm_datetime(str(stamp)) if stamp else None
+    except ValueError:
+        return None
+
+
+def _conflict(mapping: ObjectMapping, row: _Row, conflict: Conflict) -> LogEntry:
+    winner = "the CRM's" if conflict.winner == "crm" else "the platform's"
+    return LogEntry(
+        data_type=mapping.type,
+        action="update",
+        direction="pull",
+        status="processed",
+        message=(
+            f"conflict on {mapping.label_text} {row.platform_id} field {conflict.column}: CRM "
+            f"{normalized(conflict.crm_value)!r}, platform {normalized(conflict.platform_value)!r} "
+            f"(last synced {conflict.synced_value!r}); kept {winner} value, {conflict.reason}"
+        ),
+        crm_id=row.record.id,
+        platform_id=row.platform_id,
+        details={"conflict": conflict.as_details()},
     )
 
 

@@ -46,7 +46,7 @@ def opened(
     row = workspace.connection(connection)
     connector = workspace.connector(row, transport=transport, retry=retry)
     try:
-        yield Session(workspace, Scope(workspace.organization_id, row.id, workspace.profile(row)), connector)
+        yield Session(workspace, workspace.scope(row), connector)
     finally:
         connector.close()
 

@@ -187,10 +187,14 @@ def _request(run: _Run, mapping: ObjectMapping) -> ReadRequest:
     info = run.connector.describe(mapping.object)
     _check_live_schema(run.scope.profile, mapping, info)
     stamp = run.options.modstamp_field
+    fields = _read_fields(mapping)
+    if info.field("LastModifiedDate") is not None:
+        # When the record last changed in the CRM decides latest_wins conflicts.
+        fields = (*fields, "LastModifiedDate")
     if run.options.ids is not None:
         return ReadRequest(
             object=mapping.object,
-            fields=_read_fields(mapping),
+            fields=fields,
             conditions=mapping.filter + run.options.filters.get(mapping.type, ()),
             modstamp_field=stamp,
             include_deleted=True,
@@ -200,7 +204,7 @@ def _request(run: _Run, mapping: ObjectMapping) -> ReadRequest:
         cursor = cursors.get(conn, run.scope.organization_id, run.scope.connection_id, mapping.type, stamp)
     return ReadRequest(
         object=mapping.object,
-        fields=_read_fields(mapping),
+        fields=fields,
         conditions=mapping.filter + run.options.filters.get(mapping.type, ()),
         modstamp_field=stamp,
         after=(cursor.value, cursor.last_id) if cursor else None,

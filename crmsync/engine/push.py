@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from crmsync.connectors.base import Connector
 from crmsync.connectors.writes import Ref, WriteRecord, WriteResult
 from crmsync.engine.apply import Scope
+from crmsync.engine.conflicts import snapshot
 from crmsync.engine.outbound import PLATFORM_ID_FIELD, equality_defaults, field_values, platform_key
 from crmsync.engine.push_plan import Key, Node, Plan, match_in_crm, plan_push
 from crmsync.store import links, logs, push_state, tenancy
@@ -285,8 +286,12 @@ def _record(
             if result.ok and node is not None:
                 assert result.crm_id is not None
                 # No version yet: the next pull compares values, so the echo of this write
-                # changes nothing on the platform.
-                new_links.append(NewLink(key[0], key[1], mapping.object, result.crm_id, None, None))
+                # changes nothing on the platform. Both sides now hold the pushed values.
+                pushed = {f.column: node.row.get(f.column) for f in mapping.fields if f.pulls}
+                pushed.update({c: node.row.get(c) for c in mapping.lookup_columns()})
+                new_links.append(
+                    NewLink(key[0], key[1], mapping.object, result.crm_id, None, None, snapshot(pushed))
+                )
                 successes.append(key)
                 verb = "created" if result.created else ("matched and updated" if node.matched else "updated")
                 _entry(

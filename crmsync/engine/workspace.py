@@ -13,6 +13,8 @@ from crmsync.config import Config, SalesforceConfig, config_hash
 from crmsync.connectors.salesforce.auth import Credentials
 from crmsync.connectors.salesforce.client import RetryPolicy, SalesforceClient
 from crmsync.connectors.salesforce.connector import SalesforceConnector
+from crmsync.engine.apply import Scope
+from crmsync.engine.conflicts import POLICIES
 from crmsync.engine.tokens import DatabaseTokenStore
 from crmsync.errors import ConfigError, ProfileError
 from crmsync.model.load import check_condition, load_profile
@@ -92,6 +94,13 @@ class Workspace:
     def profile(self, row: ConnectionRow) -> Profile:
         """The profile a connection uses."""
         return load_profile(row.profile)
+
+    def scope(self, row: ConnectionRow) -> Scope:
+        """Whose data a connection's work touches, and its conflict policy."""
+        policy = row.settings.get("conflict_policy", "latest_wins")
+        if policy not in POLICIES:
+            raise ConfigError(f"connection {row.name}: conflict_policy must be one of {', '.join(POLICIES)}")
+        return Scope(self.organization_id, row.id, self.profile(row), policy)
 
     def filters(self, row: ConnectionRow) -> dict[str, tuple[Condition, ...]]:
         """Configured filters by platform type."""

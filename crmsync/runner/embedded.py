@@ -75,8 +75,7 @@ class EmbeddedRunner:
             return [r.name for r in tenancy.list_connections(conn, self.workspace.organization_id)]
 
     def _scope(self, name: str) -> Scope:
-        row = self.workspace.connection(name)
-        return Scope(self.workspace.organization_id, row.id, self.workspace.profile(row))
+        return self.workspace.scope(self.workspace.connection(name))
 
     def _schedule(self, name: str) -> None:
         row = self.workspace.connection(name)

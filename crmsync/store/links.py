@@ -25,6 +25,7 @@ class Link:
     crm_id: str
     crm_modstamp: str | None
     values_hash: str | None
+    synced_values: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class NewLink:
     crm_id: str
     crm_modstamp: str | None
     values_hash: str | None
+    # The mapped values both sides agree on after this sync (None: leave as stored).
+    synced_values: dict[str, Any] | None = None
 
 
 def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -53,7 +56,13 @@ def by_crm_ids(
     unique = sorted(set(crm_ids))
     for part in chunks(unique):
         rows = conn.execute(
-            sa.select(links.c.platform_id, links.c.crm_id, links.c.crm_modstamp, links.c.values_hash).where(
+            sa.select(
+                links.c.platform_id,
+                links.c.crm_id,
+                links.c.crm_modstamp,
+                links.c.values_hash,
+                links.c.synced_values,
+            ).where(
                 links.c.organization_id == organization_id,
                 links.c.connection_id == connection_id,
                 links.c.platform_type == platform_type,
@@ -61,7 +70,9 @@ def by_crm_ids(
             )
         )
         for r in rows:
-            found[r.crm_id] = Link(platform_type, r.platform_id, r.crm_id, r.crm_modstamp, r.values_hash)
+            found[r.crm_id] = Link(
+                platform_type, r.platform_id, r.crm_id, r.crm_modstamp, r.values_hash, r.synced_values
+            )
     return found
 
 
@@ -161,12 +172,17 @@ def write(
                         "crm_id": i.crm_id,
                         "crm_modstamp": i.crm_modstamp,
                         "values_hash": i.values_hash,
+                        "synced_values": i.synced_values,
                         "synced_at": now,
                     }
                     for i in inserts
                 ],
             )
-        if updates:
+        for with_values in (True, False):
+            group = [i for i in updates if (i.synced_values is not None) is with_values]
+            if not group:
+                continue
+            extra: dict[str, Any] = {"synced_values": sa.bindparam("b_values")} if with_values else {}
             conn.execute(
                 links.update()
                 .where(
@@ -179,6 +195,7 @@ def write(
                     crm_modstamp=sa.bindparam("b_modstamp"),
                     values_hash=sa.bindparam("b_hash"),
                     synced_at=now,
+                    **extra,
                 ),
                 [
                     {
@@ -186,8 +203,9 @@ def write(
                         "b_crm_id": i.crm_id,
                         "b_modstamp": i.crm_modstamp,
                         "b_hash": i.values_hash,
+                        **({"b_values": i.synced_values} if with_values else {}),
                     }
-                    for i in updates
+                    for i in group
                 ],
             )
 
