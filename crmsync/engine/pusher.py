@@ -47,7 +47,7 @@ def collect(engine: Engine, scope: Scope, *, limit: int = 10_000) -> int:
     """Move new user changes into the push queue; returns how many records were queued."""
     org, cid = scope.organization_id, scope.connection_id
     with engine.begin() as conn:
-        after = push_state.watermark(conn, cid) or 0
+        after = push_state.watermark(conn, cid)
         changes = push_state.changes_after(conn, org, after, limit)
         if not changes:
             return 0
@@ -69,7 +69,7 @@ def collect(engine: Engine, scope: Scope, *, limit: int = 10_000) -> int:
         queued = push_state.enqueue(
             conn, org, cid, [(t, i, op, crm_ids.get((t, i))) for (t, i), op in latest.items()]
         )
-        push_state.set_watermark(conn, cid, changes[-1].id)
+        push_state.set_watermark(conn, cid, (changes[-1].txid, changes[-1].id))
     return queued
 
 

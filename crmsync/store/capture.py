@@ -25,6 +25,8 @@ CHANNEL = "crmsync_changes"
 _SQLITE_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'"
 _SQLITE_ORIGIN = "COALESCE((SELECT origin FROM crmsync_origin LIMIT 1), 'user')"
 
+# The current capture function. Migrations create it; changing it needs a new migration
+# that runs it again (CREATE OR REPLACE), as 0004 did.
 PG_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION crmsync_capture() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -32,8 +34,10 @@ DECLARE
     change_origin text := COALESCE(NULLIF(current_setting('crmsync.origin', true), ''), 'user');
 BEGIN
     IF TG_OP = 'DELETE' THEN rec := OLD; ELSE rec := NEW; END IF;
-    INSERT INTO crmsync_changes (organization_id, platform_type, platform_id, operation, origin, created_at)
-    VALUES (rec.organization_id, TG_TABLE_NAME, rec.id, lower(TG_OP), change_origin, clock_timestamp());
+    INSERT INTO crmsync_changes
+        (organization_id, platform_type, platform_id, operation, origin, created_at, txid)
+    VALUES (rec.organization_id, TG_TABLE_NAME, rec.id, lower(TG_OP), change_origin, clock_timestamp(),
+            pg_current_xact_id()::text::bigint);
     IF change_origin <> 'sync' THEN
         PERFORM pg_notify('{CHANNEL}', TG_TABLE_NAME);
     END IF;

@@ -26,6 +26,7 @@ class Change:
     operation: str
     origin: str
     created_at: datetime
+    txid: int = 0
 
 
 @dataclass(frozen=True)
@@ -59,27 +60,27 @@ class Lock:
         return f"{self.platform_type}:{self.platform_id}"
 
 
-def watermark(conn: sa.Connection, connection_id: int) -> int | None:
-    """The last change id this connection's pusher has taken, or None before the first."""
-    value = conn.execute(
-        sa.select(push_cursors.c.last_change_id).where(push_cursors.c.connection_id == connection_id)
-    ).scalar()
-    return None if value is None else int(value)
+Watermark = tuple[int, int]
 
 
-def set_watermark(conn: sa.Connection, connection_id: int, change_id: int) -> None:
+def watermark(conn: sa.Connection, connection_id: int) -> Watermark:
+    """(txid, change id) of the last change this connection's pusher has taken; (0, 0) at first."""
+    row = conn.execute(
+        sa.select(push_cursors.c.last_txid, push_cursors.c.last_change_id).where(
+            push_cursors.c.connection_id == connection_id
+        )
+    ).first()
+    return (0, 0) if row is None else (int(row.last_txid), int(row.last_change_id))
+
+
+def set_watermark(conn: sa.Connection, connection_id: int, mark: Watermark) -> None:
     """Move the watermark (in the transaction that queued the changes up to it)."""
+    values = {"last_txid": mark[0], "last_change_id": mark[1], "updated_at": utcnow()}
     updated = conn.execute(
-        push_cursors.update()
-        .where(push_cursors.c.connection_id == connection_id)
-        .values(last_change_id=change_id, updated_at=utcnow())
+        push_cursors.update().where(push_cursors.c.connection_id == connection_id).values(**values)
     )
     if updated.rowcount == 0:
-        conn.execute(
-            push_cursors.insert().values(
-                connection_id=connection_id, last_change_id=change_id, updated_at=utcnow()
-            )
-        )
+        conn.execute(push_cursors.insert().values(connection_id=connection_id, **values))
 
 
 def latest_change_id(conn: sa.Connection) -> int:
@@ -87,14 +88,22 @@ def latest_change_id(conn: sa.Connection) -> int:
     return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(changes.c.id), 0))).scalar_one())
 
 
-def changes_after(conn: sa.Connection, organization_id: int, after_id: int, limit: int) -> list[Change]:
-    """Captured changes of the organization with ids above ``after_id``, oldest first."""
-    rows = conn.execute(
-        sa.select(changes)
-        .where(changes.c.organization_id == organization_id, changes.c.id > after_id)
-        .order_by(changes.c.id)
-        .limit(limit)
+def changes_after(conn: sa.Connection, organization_id: int, after: Watermark, limit: int) -> list[Change]:
+    """Settled changes of the organization after the watermark, in (txid, id) order.
+
+    On PostgreSQL only changes of transactions that are over count (txid below the
+    snapshot's xmin): a transaction still open may yet commit a change with a lower id
+    than one already seen, and reading past it would skip that change for good.
+    """
+    txid, change_id = after
+    query = sa.select(changes).where(
+        changes.c.organization_id == organization_id,
+        sa.or_(changes.c.txid > txid, sa.and_(changes.c.txid == txid, changes.c.id > change_id)),
     )
+    if conn.dialect.name == "postgresql":
+        horizon = sa.text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        query = query.where(changes.c.txid < horizon)
+    rows = conn.execute(query.order_by(changes.c.txid, changes.c.id).limit(limit))
     return [Change(**r._mapping) for r in rows]
 
 

@@ -220,7 +220,13 @@ changes = sa.Table(
     sa.Column("operation", sa.String(8), nullable=False),
     sa.Column("origin", sa.String(8), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # PostgreSQL: the writing transaction's id. Ids from the sequence are taken before the
+    # transaction commits, so id order is not commit order; the pusher reads only changes
+    # of transactions that are over (below the snapshot's xmin), in (txid, id) order.
+    # SQLite commits one writer at a time, so id order is commit order and txid stays 0.
+    sa.Column("txid", sa.BigInteger, nullable=False, server_default="0"),
     sa.Index(None, "created_at"),
+    sa.Index("ix_crmsync_changes_org_txid_id", "organization_id", "txid", "id"),
     # The pusher's watermark is an id: a pruned newest change must not have its id reused.
     sqlite_autoincrement=True,
 )
@@ -237,6 +243,7 @@ push_cursors = sa.Table(
     metadata,
     sa.Column("connection_id", sa.Integer, sa.ForeignKey("crmsync_connections.id", ondelete="CASCADE")),
     sa.Column("last_change_id", sa.BigInteger, nullable=False),
+    sa.Column("last_txid", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.PrimaryKeyConstraint("connection_id"),
 )

@@ -18,7 +18,7 @@ from crmsync.engine import pusher
 from crmsync.engine.apply import Scope
 from crmsync.engine.commands import archive_locks, list_locks, run_push, run_resync, run_stamp_ids, run_sweep
 from crmsync.engine.workspace import Workspace
-from crmsync.store import capture, logs, push_state, records
+from crmsync.store import capture, logs, push_state, records, tenancy
 from crmsync.store.db import reading
 from crmsync.store.tables import changes, links
 
@@ -388,3 +388,36 @@ def test_parents_pushed_with_a_batch_leave_the_queue(workspace: Workspace, emula
         assert emulator.state.usage.used == before
     finally:
         connector.close()
+
+
+def test_a_change_committed_late_with_a_lower_id_is_not_skipped(workspace: Workspace, database: Any) -> None:
+    if database.backend == "sqlite":
+        pytest.skip("SQLite commits one writer at a time: ids are taken in commit order")
+    org = workspace.organization_id
+    with workspace.engine.begin() as conn:
+        cid, _ = tenancy.upsert_connection(
+            conn,
+            org,
+            name="sf",
+            crm="salesforce",
+            profile="npsp",
+            settings_={},
+            credentials=None,
+            config_hash=None,
+        )
+        tenancy.set_toggles(conn, org, cid, {"funds": tenancy.Toggle(True, True)})
+    scope = Scope(org, cid, workspace.profile(workspace.connection("sf")))
+    slow = workspace.engine.connect()
+    slow_tx = slow.begin()
+    (late,) = records.insert_many(slow, org, "funds", [{"name": "takes its id first, commits last"}])
+    with workspace.engine.begin() as conn:
+        (early,) = records.insert_many(conn, org, "funds", [{"name": "commits first"}])
+    assert late < early
+    # The open transaction holds the horizon: nothing after it is taken yet.
+    pusher.collect(workspace.engine, scope)
+    slow_tx.commit()
+    slow.close()
+    pusher.collect(workspace.engine, scope)
+    with reading(workspace.engine) as conn:
+        queued = {i.platform_id for i in push_state.due(conn, org, cid)}
+    assert queued == {late, early}

@@ -11,7 +11,25 @@ import sqlalchemy as sa
 from alembic import op
 
 import crmsync.store.types
-from crmsync.store.capture import PG_FUNCTION, install_ddl, remove_ddl
+from crmsync.store.capture import CHANNEL, install_ddl, remove_ddl
+
+# The capture function as this revision created it (0004 replaces it); migrations keep
+# their own copy so that they mean the same thing whatever the code says later.
+PG_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION crmsync_capture() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    rec record;
+    change_origin text := COALESCE(NULLIF(current_setting('crmsync.origin', true), ''), 'user');
+BEGIN
+    IF TG_OP = 'DELETE' THEN rec := OLD; ELSE rec := NEW; END IF;
+    INSERT INTO crmsync_changes (organization_id, platform_type, platform_id, operation, origin, created_at)
+    VALUES (rec.organization_id, TG_TABLE_NAME, rec.id, lower(TG_OP), change_origin, clock_timestamp());
+    IF change_origin <> 'sync' THEN
+        PERFORM pg_notify('{CHANNEL}', TG_TABLE_NAME);
+    END IF;
+    RETURN NULL;
+END $$
+"""
 
 # The platform tables that exist at this revision; tables added later install capture in
 # their own migration.
