@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from crmsync.cli import keep, pull, push, setup
+from crmsync.cli import datasource, keep, pull, push, setup
 from crmsync.cli.common import EXIT_FAILED, EXIT_PARTIAL, app
 
-__all__ = ["EXIT_FAILED", "EXIT_PARTIAL", "app", "keep", "main", "pull", "push", "setup"]
+__all__ = ["EXIT_FAILED", "EXIT_PARTIAL", "app", "datasource", "keep", "main", "pull", "push", "setup"]
 
 
 def main() -> None:

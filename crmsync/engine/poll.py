@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from crmsync.connectors.base import Connector
 from crmsync.engine.apply import Scope
+from crmsync.engine.datasources import backfill
 from crmsync.engine.progress import Observer
 from crmsync.engine.pull import PullOptions, RunResult, sync_all
 from crmsync.errors import CrmsyncError, FatalError, RunBusyError
@@ -99,6 +100,8 @@ def poll(
         return result
     types = types_for(scope, {s.crm_object for s in syncs})
     try:
+        # A new or changed data source imports every record it matches, not only changes.
+        backfill(engine, scope, connector)
         run = sync_all(
             engine,
             scope,

@@ -21,6 +21,7 @@ from crmsync.engine.counts import Counts
 from crmsync.engine.prefetch import one_after_another, prefetched
 from crmsync.engine.progress import Observer, Silent
 from crmsync.engine.removals import apply_removals
+from crmsync.engine.routing import extra_fields, route, sources_for
 from crmsync.errors import CrmsyncError, RunBusyError, SchemaError
 from crmsync.model.order import pull_steps
 from crmsync.model.profile import Condition, ObjectMapping, Profile
@@ -191,6 +192,10 @@ def _request(run: _Run, mapping: ObjectMapping) -> ReadRequest:
     if info.field("LastModifiedDate") is not None:
         # When the record last changed in the CRM decides latest_wins conflicts.
         fields = (*fields, "LastModifiedDate")
+    with reading(run.engine) as conn:
+        # Data sources over this object read their fields through the same query; a changed
+        # list is picked up here, on the next poll or event.
+        fields = tuple(dict.fromkeys((*fields, *extra_fields(conn, run.scope, mapping.object))))
     if run.options.ids is not None:
         return ReadRequest(
             object=mapping.object,
@@ -232,9 +237,14 @@ def _apply_pages(
     run: _Run, mapping: ObjectMapping, counts: Counts, pages: Iterator[Page], *, checkpoint: bool
 ) -> None:
     org, cid = run.scope.organization_id, run.scope.connection_id
+    with reading(run.engine) as conn:
+        # The contact-centre data sources fed by this object (usually none).
+        sources = sources_for(conn, run.scope, mapping.object)
     for page in prefetched(pages):
         with run.engine.begin() as conn, capture.origin(conn, "sync"):
             result = apply_page(conn, run.scope, mapping, page.records)
+            if sources:
+                result.logs.extend(route(conn, run.scope, sources, page.records))
             counts.add(result.counts)
             logs.write(conn, org, result.logs, connection_id=cid, run_id=run.run_id)
             if checkpoint and page.records:

@@ -15,7 +15,7 @@ from crmsync.errors import ProfileError
 from crmsync.model.order import pull_order
 from crmsync.model.profile import Condition, ObjectMapping, Profile
 
-PACKAGED = ("npsp",)
+PACKAGED = ("npsp", "contact-center")
 
 
 def load_profile(name_or_path: str | Path) -> Profile:

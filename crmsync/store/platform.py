@@ -205,6 +205,60 @@ subscriptions = _platform_table(
 )
 
 
+# --- the contact-centre platform (profile contact-center) -----------------------------
+
+cc_contacts = _platform_table(
+    "cc_contacts",
+    sa.Column("first_name", sa.String(80)),
+    sa.Column("last_name", sa.String(80), nullable=False),
+    sa.Column("email", sa.String(255)),
+    sa.Column("phone", sa.String(40)),
+    sa.Column("mobile_phone", sa.String(40)),
+    sa.Column("do_not_call", sa.Boolean),
+)
+
+cc_leads = _platform_table(
+    "cc_leads",
+    sa.Column("first_name", sa.String(80)),
+    sa.Column("last_name", sa.String(80), nullable=False),
+    sa.Column("company", sa.String(255)),
+    sa.Column("email", sa.String(255)),
+    sa.Column("phone", sa.String(40)),
+    sa.Column("mobile_phone", sa.String(40)),
+    sa.Column("status", sa.String(40)),
+    sa.Column("do_not_call", sa.Boolean),
+)
+
+# The application's dialer campaigns. crmsync only imports into them (through data source
+# links); it never creates or deletes a campaign.
+cc_campaigns = _platform_table(
+    "cc_campaigns",
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("description", sa.Text),
+)
+
+# A CRM record imported into a campaign: its phone numbers and custom fields as a data
+# source link maps them. Kept when the link or org sync goes ("records already imported stay").
+cc_campaign_contacts = _platform_table(
+    "cc_campaign_contacts",
+    sa.Column("crm_object", sa.String(100), nullable=False),
+    sa.Column("crm_id", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(255)),
+    sa.Column("phone_numbers", sa.JSON, nullable=False),
+    sa.Column("custom_fields", sa.JSON, nullable=False),
+    sa.Column("data_source", sa.String(100)),
+    parents={"campaign_id": "cc_campaigns"},
+)
+sa.Index(
+    "ix_cc_campaign_contacts_record",
+    cc_campaign_contacts.c.organization_id,
+    cc_campaign_contacts.c.campaign_id,
+    cc_campaign_contacts.c.crm_object,
+    cc_campaign_contacts.c.crm_id,
+    unique=True,
+)
+
+
 def platform_tables() -> dict[str, sa.Table]:
     """Every platform table, by platform type."""
     return {name: table for name, table in metadata.tables.items() if table.info.get("platform")}

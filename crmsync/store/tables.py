@@ -309,3 +309,46 @@ org_syncs = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("connection_id", "crm_object"),
 )
+
+# --- contact centre: data sources and their links to platform campaigns ----------------
+
+data_sources = sa.Table(
+    "crmsync_data_sources",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    _org_fk(),
+    _connection_fk(),
+    # Removing the org sync removes its data sources (and, through them, their links).
+    sa.Column(
+        "org_sync_id", sa.Integer, sa.ForeignKey("crmsync_org_syncs.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("crm_object", sa.String(100), nullable=False),
+    sa.Column("filters", sa.JSON, nullable=False),
+    sa.Column("fields", sa.JSON, nullable=False),
+    # Set when the data source or a link changed: the next poll imports every record that
+    # matches, not only those changed since the cursor.
+    sa.Column("needs_backfill", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("connection_id", "name"),
+)
+
+data_source_links = sa.Table(
+    "crmsync_data_source_links",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    _org_fk(),
+    sa.Column(
+        "data_source_id",
+        sa.Integer,
+        sa.ForeignKey("crmsync_data_sources.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # The platform campaign; no foreign key, so that the application may drop campaigns freely.
+    sa.Column("campaign_id", sa.BigInteger, nullable=False),
+    sa.Column("phone_fields", sa.JSON, nullable=False),
+    sa.Column("custom_fields", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("data_source_id", "campaign_id"),
+)

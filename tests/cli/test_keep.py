@@ -103,3 +103,48 @@ def test_run_pushes_changes_and_stops_cleanly_on_sigterm(
             child.kill()
     assert child.returncode == 0, output
     assert "nothing is lost" in output
+
+
+def test_datasource_commands(
+    runner: CliRunner, emulator: Emulator, tmp_path: Path, write_config: Any
+) -> None:
+    config = write_config(tmp_path / "crmsync.toml", emulator.base_url)
+    text = config.read_text().replace("[connections.sf]\n", '[connections.sf]\nprofile = "contact-center"\n')
+    config.write_text(text)
+    assert _invoke(runner, config, "orgsync", "add", "Contact").exit_code == 0
+    added = _invoke(
+        runner, config, "datasource", "add", "ca", "--object", "Contact", "--filter", "MailingState = CA"
+    )
+    assert added.exit_code == 0, added.stderr
+    assert "where MailingState = 'CA'" in added.stdout
+    bad = _invoke(
+        runner, config, "datasource", "add", "x", "--object", "Contact", "--filter", "MailingState ~ CA"
+    )
+    assert bad.exit_code == 1
+    assert "is not FIELD OP VALUE" in bad.stderr
+    database = sa.create_engine(f"sqlite:///{tmp_path / 'platform.db'}")
+    with database.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO cc_campaigns (organization_id, name, created_at, updated_at) "
+            "VALUES (1, 'Calls', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+        )
+    linked = _invoke(
+        runner,
+        config,
+        "datasource",
+        "link",
+        "ca",
+        "--campaign",
+        "1",
+        "--phone",
+        "Phone",
+        "--custom",
+        "title=Title",
+    )
+    assert linked.exit_code == 0, linked.stderr
+    listed = [
+        json.loads(line)
+        for line in _invoke(runner, config, "datasource", "list", "--json").stdout.splitlines()
+    ]
+    assert listed[0]["links"][0]["custom_fields"] == {"title": "Title"}
+    assert _invoke(runner, config, "datasource", "remove", "ca").exit_code == 0
