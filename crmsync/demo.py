@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +18,11 @@ from rich.console import Console
 from crmsync.config import SalesforceConfig, ToggleConfig
 from crmsync.console import progress_bars, result_json, summary_table
 from crmsync.emulators.salesforce.server import running_emulator
-from crmsync.engine.commands import run_sync_all
+from crmsync.engine.commands import run_push, run_sync_all
 from crmsync.engine.pull import RunResult
 from crmsync.engine.workspace import Workspace
 from crmsync.secrets import vault_from_environment
-from crmsync.store import logs
+from crmsync.store import logs, records
 from crmsync.store.db import reading
 
 # The emulator's documented default connected app and integration user.
@@ -53,6 +54,8 @@ def run_demo(*, records: int, database: str, as_json: bool, console: Console) ->
             changes = _change_the_org(emulator.base_url)
             say(f"\nIn Salesforce: {changes}")
             second = _sync(workspace, console, as_json, title="Sync All #2: only what changed")
+            pushed = _push_a_donation(workspace)
+            say(f"\nOn the platform: {pushed}")
             errors = _recent_errors(workspace)
         finally:
             workspace.close()
@@ -64,6 +67,7 @@ def run_demo(*, records: int, database: str, as_json: bool, console: Console) ->
                     "first": json.loads(result_json(first)),
                     "changes": changes,
                     "second": json.loads(result_json(second)),
+                    "push": pushed,
                 }
             )
         )
@@ -99,7 +103,7 @@ def _connection(base_url: str) -> SalesforceConfig:
             "client_secret": CLIENT_SECRET,
             "username": USERNAME,
             "password": PASSWORD,
-            "toggles": {"default": ToggleConfig(pull=True, push=False)},
+            "toggles": {"default": ToggleConfig(pull=True, push=True)},
         }
     )
 
@@ -190,6 +194,47 @@ def _change_the_org(base_url: str) -> str:
     return (
         f"3 contacts edited, {merged} contact merged into its household member, "
         "1 campaign member deleted, 1 gift added"
+    )
+
+
+def _push_a_donation(workspace: Workspace) -> str:
+    """The application records a gift by a new supporter; crmsync pushes it, parents first."""
+    org = workspace.organization_id
+    with workspace.engine.begin() as conn:
+        (household,) = records.insert_many(conn, org, "households", [{"name": "Hopper Household"}])
+        (supporter,) = records.insert_many(
+            conn,
+            org,
+            "supporters",
+            [
+                {
+                    "first_name": "Grace",
+                    "last_name": "Hopper",
+                    "email": "grace@example.org",
+                    "household_id": household,
+                }
+            ],
+        )
+        records.insert_many(
+            conn,
+            org,
+            "transactions",
+            [
+                {
+                    "name": "Grace Hopper Donation",
+                    "amount": 250,
+                    "close_date": date.today(),
+                    "stage": "Closed Won",
+                    "supporter_id": supporter,
+                    "household_id": household,
+                }
+            ],
+        )
+    report = run_push(workspace, CONNECTION)
+    return (
+        f"a new supporter, household and gift were written by the application and pushed: "
+        f"{report.count('pushed')} records in {report.api_calls} API calls (one Composite Graph request "
+        "for the chain, after matching by email)"
     )
 
 
