@@ -43,7 +43,9 @@ def init(
 def emulate_salesforce(
     port: Annotated[int, typer.Option("--port", help="TCP port on the loopback interface")] = 8080,
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
-    seed: Annotated[str | None, typer.Option("--seed", help="PRESET:N, e.g. npsp:1000")] = None,
+    seed: Annotated[
+        str | None, typer.Option("--seed", help="PRESET:N, e.g. npsp:1000 or customer-success:1000")
+    ] = None,
     load: Annotated[Path | None, typer.Option("--load", help="JSON file of records to load")] = None,
     state: Annotated[Path | None, typer.Option("--state", help="keep the org in this SQLite file")] = None,
 ) -> None:
@@ -55,6 +57,40 @@ def emulate_salesforce(
     )
     try:
         serve(host, port, seed=seed, load=load, state=state)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+
+
+@emulate_app.command("bloomerang")
+def emulate_bloomerang(
+    port: Annotated[int, typer.Option("--port", help="TCP port on the loopback interface")] = 8766,
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    seed: Annotated[str | None, typer.Option("--seed", help="PRESET:N, e.g. bloomerang:1000")] = None,
+    load: Annotated[Path | None, typer.Option("--load", help="JSON file of records to load")] = None,
+    state: Annotated[Path | None, typer.Option("--state", help="keep the database in this SQLite file")] = None,
+    max_take: Annotated[int, typer.Option("--max-take", help="largest page a list answers")] = 50,
+    rate: Annotated[
+        str | None, typer.Option("--rate", help="LIMIT/SECONDS, e.g. 100/10; over it answers 429")
+    ] = None,
+    latency_ms: Annotated[int, typer.Option("--latency", help="added to every answer, in ms")] = 0,
+) -> None:
+    """Serve an emulated Bloomerang database (REST API v2 under /v2, control API under /__emulator__/)."""
+    from crmsync.emulators.bloomerang.server import serve
+
+    out.print(
+        f"Bloomerang emulator on http://{host}:{port}/v2 (control API: http://{host}:{port}/__emulator__/)"
+    )
+    try:
+        serve(
+            host,
+            port,
+            seed=seed,
+            load=load,
+            state=state,
+            max_take=max_take,
+            rate=rate,
+            latency_ms=latency_ms,
+        )
     except ValueError as exc:
         raise fail(str(exc)) from None
 
