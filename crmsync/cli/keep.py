@@ -157,15 +157,29 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
 def run(
     ctx: typer.Context,
     tick: Annotated[float, typer.Option("--tick", min=0.5, help="seconds between looks for due work")] = 5.0,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="also serve the admin console")] = True,
+    host: Annotated[str, typer.Option("--host", help="address the admin console listens on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="its port (0: any free port)")] = 8000,
+    secure_cookies: Annotated[
+        str, typer.Option("--secure-cookies", help="auto (when served over https), always or never")
+    ] = "auto",
 ) -> None:
-    """Run everything (scheduled polls, real-time push, sweep) until SIGTERM or Ctrl-C."""
+    """Run everything (polls and jobs, real-time and daily push, sweep, admin console) until SIGTERM."""
     import threading
 
+    from crmsync.cli.web import cookie_policy
     from crmsync.runner.embedded import EmbeddedRunner, RunnerOptions
 
+    policy = cookie_policy(secure_cookies)
     workspace = open_workspace(ctx, configured=True)
     runner = EmbeddedRunner(
-        workspace, RunnerOptions(tick=tick, on_event=lambda text: out.print(text, highlight=False))
+        workspace,
+        RunnerOptions(
+            tick=tick,
+            on_event=lambda text: out.print(text, highlight=False),
+            serve=(host, port) if serve else None,
+            cookie_secure=policy,
+        ),
     )
     stopped = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

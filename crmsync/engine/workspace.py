@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from crmsync.engine.apply import Scope
 from crmsync.engine.conflicts import POLICIES
 from crmsync.engine.tokens import DatabaseTokenStore
 from crmsync.errors import ConfigError, ProfileError
+from crmsync.model.customize import customized, inherited_filters
 from crmsync.model.load import check_condition, load_profile
 from crmsync.model.profile import Condition, Profile
 from crmsync.secrets import Vault
@@ -50,6 +52,15 @@ class Workspace:
         for name, connection in config.connections.items():
             workspace.register(name, connection)
         return workspace
+
+    def for_organization(self, organization_id: int) -> Workspace:
+        """The same database and vault scoped to another organization (the web app serves many).
+
+        The copy shares the engine: close the original, never the copy.
+        """
+        other = copy.copy(self)
+        other.organization_id = organization_id
+        return other
 
     def close(self) -> None:
         """Dispose of database connections."""
@@ -92,8 +103,8 @@ class Workspace:
         raise ConfigError(f"no connection named {name!r} (configured: {names})")
 
     def profile(self, row: ConnectionRow) -> Profile:
-        """The profile a connection uses."""
-        return load_profile(row.profile)
+        """The profile a connection uses, with its custom-mapped fields and sections."""
+        return customized(load_profile(row.profile), row.settings.get("sections"))
 
     def scope(self, row: ConnectionRow) -> Scope:
         """Whose data a connection's work touches, and its conflict policy."""
@@ -103,9 +114,10 @@ class Workspace:
         return Scope(self.organization_id, row.id, self.profile(row), policy)
 
     def filters(self, row: ConnectionRow) -> dict[str, tuple[Condition, ...]]:
-        """Configured filters by platform type."""
+        """Configured filters by platform type, and those sections needing a parent inherit."""
         raw: dict[str, Any] = row.settings.get("filters") or {}
-        return {t: tuple(Condition.model_validate(c) for c in conds) for t, conds in raw.items()}
+        configured = {t: tuple(Condition.model_validate(c) for c in conds) for t, conds in raw.items()}
+        return inherited_filters(self.profile(row), configured)
 
     def connector(
         self,
@@ -144,9 +156,16 @@ class Workspace:
     def _checked_profile(self, name: str, cfg: SalesforceConfig) -> Profile:
         place = f"connection {name}"
         try:
-            profile = load_profile(cfg.profile)
+            profile = customized(load_profile(cfg.profile), cfg.sections)
         except ProfileError as exc:
             raise ConfigError(f"{place}: {exc}") from None
+        for mapping in profile.objects:
+            toggle = cfg.toggles.get(mapping.type)
+            if mapping.pull_only and toggle is not None and toggle.push:
+                raise ConfigError(
+                    f"{place}: {mapping.label_text} are pulled only ({mapping.object} records are the CRM's "
+                    "own); their direction can be receive or off"
+                )
         missing = [c for c in cfg.required_credentials() if getattr(cfg, c) in (None, "")]
         if missing:
             raise ConfigError(f"{place}: the {cfg.auth} login needs {', '.join(missing)} in crmsync.toml")
@@ -191,5 +210,7 @@ def _toggles(profile: Profile, cfg: SalesforceConfig) -> dict[str, Toggle]:
         if mapping.part_of is not None:
             continue
         chosen = cfg.toggles.get(mapping.type, default)
-        result[mapping.type] = Toggle(pull=chosen.pull, push=chosen.push) if chosen else Toggle(False, False)
+        # A pull-only section (the CRM's users) is never pushed, whatever the default says.
+        push = bool(chosen and chosen.push and not mapping.pull_only)
+        result[mapping.type] = Toggle(pull=chosen.pull, push=push) if chosen else Toggle(False, False)
     return result

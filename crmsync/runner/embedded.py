@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
+from typing import TYPE_CHECKING, Literal
 
 from crmsync.connectors.salesforce.streaming import StreamingSession
 from crmsync.engine import cdc, pusher
 from crmsync.engine.apply import Scope
+from crmsync.engine.jobs import Ran, run_due
 from crmsync.engine.poll import connection_share, due, poll
 from crmsync.engine.pull import PullOptions
 from crmsync.engine.workspace import Workspace
@@ -25,7 +29,12 @@ from crmsync.store import tenancy
 from crmsync.store.db import reading
 from crmsync.store.types import utcnow
 
+if TYPE_CHECKING:
+    from crmsync.web.server import WebServer
+
 log = logging.getLogger("crmsync.runner")
+# How soon a scheduled poll tries again when another pull holds the connection.
+BUSY_RETRY = 0.05
 
 
 @dataclass
@@ -35,8 +44,14 @@ class RunnerOptions:
     tick: float = 5.0
     # Long polls of the Streaming API; Salesforce holds them up to 110 s.
     stream_timeout: float = 120.0
+    # How long one long poll waits when no event comes: a stop waits at most about this long
+    # for the CDC thread (Salesforce's own 110 s is longer than shutdown waits, 30 s).
+    stream_wait: float = 10.0
     sweep_every: timedelta = timedelta(minutes=15)
     on_event: Callable[[str], None] = field(default=lambda _text: None)
+    # Serve the admin console and JSON API on (host, port) too; None: do not serve.
+    serve: tuple[str, int] | None = None
+    cookie_secure: Literal["auto", "always", "never"] = "auto"
 
 
 class EmbeddedRunner:
@@ -47,9 +62,21 @@ class EmbeddedRunner:
         self.options = options or RunnerOptions()
         self.stop = threading.Event()
         self.threads: list[threading.Thread] = []
+        self.web: WebServer | None = None
 
     def start(self) -> None:
-        """Start one scheduler and one pusher thread per connection."""
+        """Start one scheduler and one pusher thread per connection (and the web app, if asked)."""
+        if self.options.serve is not None:
+            # Imported here: a runner that does not serve never loads the web stack.
+            from crmsync.web.app import WebConfig  # noqa: PLC0415
+            from crmsync.web.server import WebServer  # noqa: PLC0415
+
+            host, port = self.options.serve
+            self.web = WebServer(
+                self.workspace, host, port, WebConfig(cookie_secure=self.options.cookie_secure)
+            )
+            self.web.start()
+            self.options.on_event(f"admin console on {self.web.url} (JSON API under /api/v1)")
         with_rows = self._connections()
         for name in with_rows:
             for target, kind in (
@@ -67,6 +94,8 @@ class EmbeddedRunner:
     def shutdown(self, timeout: float = 30.0) -> None:
         """Stop and wait for the threads to finish their current unit of work."""
         self.stop.set()
+        if self.web is not None:
+            self.web.stop()
         for thread in self.threads:
             thread.join(timeout=timeout)
 
@@ -95,10 +124,29 @@ class EmbeddedRunner:
                     # the events, and the catch-up after an overflow or a lost replay id.
                     syncs = due(self.workspace.engine, scope, now=utcnow(), methods=("poll", "cdc"))
                     if syncs:
-                        result = poll(
-                            self.workspace.engine, scope, connector, options, syncs=syncs, budget_share=share
+                        engine = self.workspace.engine
+                        polling = partial(
+                            poll, engine, scope, connector, options, syncs=syncs, budget_share=share
                         )
+                        result = polling()
+                        # Another pull holds the connection, most often a batch of this runner's
+                        # own CDC events. Batches are short but come back to back while events
+                        # flow, so one try per tick can lose for minutes: try again between them.
+                        deadline = time.monotonic() + self.options.tick
+                        while result.busy and time.monotonic() < deadline and not self.stop.wait(BUSY_RETRY):
+                            result = polling()
                         self._report(name, result.polled, result.skipped, result.failed)
+                    # The incremental job (standard or alternative) and the daily push, when due.
+                    ran = run_due(
+                        self.workspace.engine,
+                        scope,
+                        connector,
+                        row.settings,
+                        now=utcnow(),
+                        filters=options.filters,
+                        budget_share=share,
+                    )
+                    self._report_jobs(name, ran)
                 except CrmsyncError as exc:
                     self.options.on_event(f"{name}: scheduler: {exc.message}")
                 self.stop.wait(self.options.tick)
@@ -115,7 +163,9 @@ class EmbeddedRunner:
                 self.workspace.engine,
                 scope,
                 connector,
-                lambda: StreamingSession(connector.client, poll_timeout=self.options.stream_timeout),
+                lambda: StreamingSession(
+                    connector.client, poll_timeout=self.options.stream_timeout, wait=self.options.stream_wait
+                ),
                 self.stop,
                 options,
                 recheck=self.options.tick * 6,
@@ -152,6 +202,15 @@ class EmbeddedRunner:
                     backoff = min(60.0, backoff * 2)
         finally:
             connector.close()
+
+    def _report_jobs(self, name: str, ran: Ran) -> None:
+        for note in ran.notes:
+            self.options.on_event(f"{name}: {note}")
+        if ran.incremental is not None:
+            run = ran.incremental
+            self.options.on_event(f"{name}: incremental job: {run.status}, {run.message}")
+        if ran.daily is not None:
+            self.options.on_event(f"{name}: daily push: {ran.daily.status}, {ran.daily.message}")
 
     def _report(self, name: str, polled: list[str], skipped: str | None, failed: dict[str, str]) -> None:
         if skipped:

@@ -191,3 +191,27 @@ def put_setting(
                 organization_id=organization_id, connection_id=connection_id, key=key, value=value
             )
         )
+
+
+def update_settings(
+    conn: sa.Connection, organization_id: int, connection_id: int, settings_: Mapping[str, Any]
+) -> None:
+    """Replace a connection's non-secret settings (an administrator changed them in the console).
+
+    The configuration hash is kept: editing crmsync.toml later still wins, as it does for toggles.
+    """
+    conn.execute(
+        connections.update()
+        .where(connections.c.organization_id == organization_id, connections.c.id == connection_id)
+        .values(settings=dict(settings_), updated_at=utcnow())
+    )
+
+
+def forget_credentials(conn: sa.Connection, organization_id: int, connection_id: int) -> None:
+    """Disconnect: drop the encrypted credentials and token (and the hash, so that the
+    configuration file, if it still has credentials, stores them again when next read)."""
+    conn.execute(
+        connections.update()
+        .where(connections.c.organization_id == organization_id, connections.c.id == connection_id)
+        .values(credentials=None, token=None, config_hash=None, updated_at=utcnow())
+    )

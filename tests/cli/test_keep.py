@@ -70,7 +70,8 @@ def test_run_pushes_changes_and_stops_cleanly_on_sigterm(
     env = {**os.environ, **SECRETS, "CRMSYNC_SECRET_KEY_FILE": str(tmp_path / "key")}
     (tmp_path / "key").write_text(generate_key())
     child = subprocess.Popen(
-        [sys.executable, "-m", "crmsync", "--config", str(config), "run", "--tick", "0.5"],
+        # --port 0: the admin console that `run` also serves takes any free port.
+        [sys.executable, "-m", "crmsync", "--config", str(config), "run", "--tick", "0.5", "--port", "0"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -103,6 +104,7 @@ def test_run_pushes_changes_and_stops_cleanly_on_sigterm(
             child.kill()
     assert child.returncode == 0, output
     assert "nothing is lost" in output
+    assert "admin console on http://127.0.0.1:" in output
 
 
 def test_datasource_commands(
