@@ -49,6 +49,9 @@ class _Row:
     synced: dict[str, Any] | None = None
 
 
+# What a lookup target type without any linked parent on the page resolves against.
+_NO_PARENTS: dict[str, int] = {}
+
 # A create (changed columns None) or an update (the changed columns) of one row.
 Write = tuple[_Row, dict[str, Any] | None]
 
@@ -85,7 +88,7 @@ def apply_page(
     for record in fresh:
         try:
             values = pulled.values(record.values)
-            values.update(_resolve(mapping, record, parents))
+            _resolve(mapping, record, parents, values)
         except RecordError as exc:
             failures.append((record.id, exc.message))
             result.logs.append(_failure(mapping, record, exc))
@@ -112,18 +115,29 @@ def apply_page(
 def _parents(
     conn: sa.Connection, scope: Scope, mapping: ObjectMapping, page: Sequence[CrmRecord]
 ) -> dict[str, dict[str, int]]:
-    """For every target type of the mapping's lookups: CRM id -> platform id, for this page."""
+    """For every target type of the mapping's lookups: CRM id -> platform id, for this page.
+
+    A parent is taken from the first target type that has it (see _resolve), so a later
+    target type is asked only for the parents the earlier ones lack: an AccountId is looked
+    up among organizations only when it is no household.
+    """
     found: dict[str, dict[str, int]] = {}
     for lookup in mapping.lookups:
-        wanted = [str(v) for r in page if (v := r.values.get(lookup.crm))]
+        wanted = list(dict.fromkeys(str(v) for r in page if (v := r.values.get(lookup.crm))))
         for target in lookup.targets:
+            if not wanted:
+                break
             known = links.platform_ids(conn, scope.organization_id, scope.connection_id, target.type, wanted)
             found.setdefault(target.type, {}).update(known)
+            if known:
+                wanted = [crm_id for crm_id in wanted if crm_id not in known]
     return found
 
 
-def _resolve(mapping: ObjectMapping, record: CrmRecord, parents: dict[str, dict[str, int]]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
+def _resolve(
+    mapping: ObjectMapping, record: CrmRecord, parents: dict[str, dict[str, int]], values: dict[str, Any]
+) -> None:
+    """Set the lookup columns of ``values``; RecordError when a parent is missing."""
     for lookup in mapping.lookups:
         crm_value = record.values.get(lookup.crm)
         for target in lookup.targets:
@@ -137,8 +151,13 @@ def _resolve(mapping: ObjectMapping, record: CrmRecord, parents: dict[str, dict[
                     fields=(lookup.crm,),
                 )
             continue
-        hit = next((t for t in lookup.targets if crm_value in parents.get(t.type, {})), None)
-        if hit is None:
+        # The first target type that has the parent (platform ids are never None).
+        for target in lookup.targets:
+            platform_id = parents.get(target.type, _NO_PARENTS).get(crm_value)
+            if platform_id is not None:
+                values[target.column] = platform_id
+                break
+        else:
             types = " or ".join(t.type.replace("_", " ") for t in lookup.targets)
             raise RecordError(
                 f"skipped {mapping.object} {record.id}: its parent {crm_value} ({lookup.crm}) is not in the "
@@ -148,8 +167,6 @@ def _resolve(mapping: ObjectMapping, record: CrmRecord, parents: dict[str, dict[
                 fields=(lookup.crm,),
                 details={"parent_id": crm_value, "parent_field": lookup.crm},
             )
-        values[hit.column] = parents[hit.type][crm_value]
-    return values
 
 
 def _match(conn: sa.Connection, scope: Scope, mapping: ObjectMapping, unlinked: list[_Row]) -> None:

@@ -13,6 +13,7 @@ the last event applied is stored per org sync, so a restart resumes without loss
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -36,6 +37,11 @@ from crmsync.store.org_syncs import OrgSync
 from crmsync.store.types import utcnow
 
 OWN_CLIENT = "client=crmsync"
+# While a poll holds the connection, a batch of events waits for it this often, at most this
+# long; then the subscription starts again from the stored replay ids, which the waiting
+# events have not moved (Salesforce forgets a client that does not come back within 40 s).
+BUSY_RETRY = 0.05
+BUSY_PATIENCE = 20.0
 
 
 @dataclass
@@ -108,7 +114,8 @@ def subscribe(
             while not stop.is_set():
                 events = session.poll()
                 if events:
-                    _handle(engine, scope, connector, events, options, syncs, on_event)
+                    if not _handle(engine, scope, connector, events, options, syncs, on_event, stop):
+                        break  # still busy (or stopping): these events come again from the replay ids
                     syncs = _cdc_syncs(engine, scope)
                 backoff = 0.0
                 if (utcnow() - checked).total_seconds() >= recheck:
@@ -139,12 +146,20 @@ def _handle(
     options: PullOptions,
     syncs: list[OrgSync],
     on_event: Callable[[str], None],
-) -> None:
-    try:
-        result = apply_events(engine, scope, connector, events, options)
-    except RunBusyError:
-        # A poll holds the connection; these events are re-read later from their replay ids.
-        return
+    stop: threading.Event,
+) -> bool:
+    """Apply a batch and store the replay ids; False when it could not be applied (yet)."""
+    deadline = time.monotonic() + BUSY_PATIENCE
+    while True:
+        try:
+            result = apply_events(engine, scope, connector, events, options)
+            break
+        except RunBusyError:
+            # A poll holds the connection (the interval's safety net, or Sync All). The session
+            # has moved past these events and the next batch would store replay ids past them:
+            # dropping them would lose the changes. Wait for the poll, usually well under a second.
+            if stop.wait(BUSY_RETRY) or time.monotonic() > deadline:
+                return False
     by_object = {s.crm_object.casefold(): s for s in syncs}
     last: dict[str, int] = {}
     for event in events:
@@ -166,6 +181,7 @@ def _handle(
             org_syncs.update(conn, scope.organization_id, sync.id, **values)
     if result.overflowed:
         on_event(f"CDC overflow on {', '.join(sorted(set(result.overflowed)))}: polling instead")
+    return True
 
 
 def _cdc_syncs(engine: Engine, scope: Scope) -> list[OrgSync]:

@@ -17,6 +17,12 @@ from typing import Any, Literal
 Policy = Literal["crm_wins", "platform_wins", "latest_wins"]
 POLICIES: tuple[Policy, ...] = ("crm_wins", "platform_wins", "latest_wins")
 
+# Types normalized() returns unchanged: asked first, they save a call or the chain of
+# isinstance checks per value of every record a pull applies.
+_AS_IS = frozenset({str, bool, type(None)})
+# Ints with fewer digits than the decimal context's default precision (28).
+_EXACT_INT = 10**28
+
 
 @dataclass(frozen=True)
 class Conflict:
@@ -43,18 +49,29 @@ class Conflict:
 
 def normalized(value: Any) -> Any:
     """A JSON-ready form in which equal values compare equal (10 == 10.00, dates as ISO)."""
-    if value is None or isinstance(value, bool | str):
+    if type(value) in _AS_IS or value is None or isinstance(value, bool | str):
         return value
     if isinstance(value, int | float | Decimal):
-        return format(Decimal(str(value)).normalize(), "f")
+        return number_text(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value)
 
 
+def number_text(value: int | float | Decimal) -> str:
+    """A number as plain text without trailing zeros: 10, 10.0 and Decimal("10.00") give "10"."""
+    # Shortcuts for what a pull meets most (ids, amounts), same text as the general form:
+    # an int below the default 28-digit precision comes through normalize() unchanged, and
+    # Decimal(str(d)) is d itself.
+    if type(value) is int and -_EXACT_INT < value < _EXACT_INT:
+        return str(value)
+    number = value if type(value) is Decimal else Decimal(str(value))
+    return format(number.normalize(), "f")
+
+
 def snapshot(values: Mapping[str, Any]) -> dict[str, Any]:
     """What to keep on the link as the last synced values."""
-    return {column: normalized(value) for column, value in values.items()}
+    return {column: value if type(value) in _AS_IS else normalized(value) for column, value in values.items()}
 
 
 def merge(

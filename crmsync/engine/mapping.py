@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -11,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from crmsync.engine.conflicts import number_text
 from crmsync.errors import RecordError
 from crmsync.model.profile import ObjectMapping
 from crmsync.store.types import UTCDateTime
@@ -18,6 +20,8 @@ from crmsync.store.types import UTCDateTime
 # json.dumps builds a new encoder whenever it is given options; fingerprints reuse this one
 # (same options, so the same text and hash).
 _FINGERPRINT_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+# Values _canonical() returns unchanged (most CRM values): asked first, they skip a call.
+_AS_IS = frozenset({str, bool, type(None)})
 
 
 def to_platform(value: Any, column: sa.Column[Any], *, crm_field: str) -> Any:
@@ -83,22 +87,43 @@ class Pulled:
     """
 
     def __init__(self, mapping: ObjectMapping, table: sa.Table) -> None:
-        self._fields = [(f.column, f.crm, table.c[f.column]) for f in mapping.pulled_fields()]
+        self._fields = [
+            (f.column, f.crm, table.c[f.column], _text_limit(table.c[f.column]))
+            for f in mapping.pulled_fields()
+        ]
+        self._crm_fields = [f.crm for f in mapping.pulled_fields()]
         self._lookups = [lookup.crm for lookup in mapping.lookups]
 
     def values(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Platform column values of the fields that flow from the CRM."""
+        # None, and text that fits a text column, are what to_platform would return: most
+        # values of a record skip the call.
         return {
-            column_name: to_platform(values.get(crm), column, crm_field=crm)
-            for column_name, crm, column in self._fields
+            column_name: value
+            if (value := values.get(crm)) is None or (type(value) is str and len(value) <= limit)
+            else to_platform(value, column, crm_field=crm)
+            for column_name, crm, column, limit in self._fields
         }
 
     def fingerprint(self, values: Mapping[str, Any]) -> str:
         """A hash of the mapped CRM values (fields and lookups), to skip unchanged re-reads and echoes."""
-        picked = {crm: _canonical(values.get(crm)) for _, crm, _ in self._fields}
+        picked = {
+            crm: value if type(value := values.get(crm)) in _AS_IS else _canonical(value)
+            for crm in self._crm_fields
+        }
         picked.update({crm: values.get(crm) for crm in self._lookups})
         blob = _FINGERPRINT_JSON.encode(picked)
         return hashlib.blake2b(blob.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def _text_limit(column: sa.Column[Any]) -> int:
+    """The longest str to_platform returns unchanged for ``column``; -1 if it converts every value."""
+    kind = column.type
+    if not isinstance(kind, sa.String) or isinstance(
+        kind, UTCDateTime | sa.Date | sa.Boolean | sa.Integer | sa.Numeric
+    ):
+        return -1
+    return kind.length if kind.length is not None else sys.maxsize
 
 
 def map_pulled(mapping: ObjectMapping, table: sa.Table, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -119,7 +144,7 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int | float | Decimal):
-        return format(Decimal(str(value)).normalize(), "f")
+        return number_text(value)
     return value
 
 

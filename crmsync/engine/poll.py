@@ -37,6 +37,8 @@ class PollResult:
     polled: list[str] = field(default_factory=list)
     skipped: str | None = None
     failed: dict[str, str] = field(default_factory=dict)
+    # Skipped because another pull (a batch of CDC events, a Sync All) held the connection.
+    busy: bool = False
 
 
 def due(
@@ -113,6 +115,7 @@ def poll(
     except RunBusyError as exc:
         # Another process is pulling this connection right now: try again shortly.
         result.skipped = exc.message
+        result.busy = True
         return result
     except CrmsyncError as exc:
         _record(engine, scope, syncs, {s.crm_object: exc for s in syncs}, now)

@@ -17,13 +17,14 @@ from sqlalchemy.engine import Engine
 
 from crmsync.connectors.base import Connector, ObjectInfo, Page, ReadRequest
 from crmsync.engine.apply import Scope, apply_page
+from crmsync.engine.collector import fewer_collections
 from crmsync.engine.counts import Counts
 from crmsync.engine.prefetch import one_after_another, prefetched
 from crmsync.engine.progress import Observer, Silent
 from crmsync.engine.removals import apply_removals
 from crmsync.engine.routing import extra_fields, route, sources_for
+from crmsync.engine.sections import in_section, pulled_steps
 from crmsync.errors import CrmsyncError, RunBusyError, SchemaError
-from crmsync.model.order import pull_steps
 from crmsync.model.profile import Condition, ObjectMapping, Profile
 from crmsync.store import capture, cursors, leases, logs, retries, runs, tenancy
 from crmsync.store.cursors import Cursor
@@ -48,6 +49,8 @@ class PullOptions:
     # Read these records only (CRM object, case-folded -> ids), as change events name them;
     # such reads see deletions and do not move cursors.
     ids: dict[str, tuple[str, ...]] | None = None
+    # Read all history, whatever the cursors say (a Full Fetch); pages still checkpoint.
+    full: bool = False
 
 
 @dataclass
@@ -80,12 +83,16 @@ class _Run:
     calls_before: int
     counts: dict[str, Counts] = field(default_factory=dict)
     errors: dict[str, CrmsyncError] = field(default_factory=dict)
+    # Types pulled only for their `pull` fields, onto linked records (sections that only send).
+    linked_only: set[str] = field(default_factory=set)
 
     @property
     def api_calls(self) -> int:
         return self.connector.api_calls - self.calls_before
 
 
+# A pull allocates per record; see crmsync.engine.collector.
+@fewer_collections()
 def sync_all(
     engine: Engine,
     scope: Scope,
@@ -113,12 +120,7 @@ def sync_all(
         observer.note("resuming an interrupted run from its last checkpoint")
     run = _Run(engine, scope, connector, options, observer, run_id, owner, utcnow(), connector.api_calls)
     try:
-        steps = [
-            step
-            for step in pull_steps(scope.profile)
-            if toggles.get(step[0].type, tenancy.Toggle(False, False)).pull
-            and (options.only is None or step[0].type in options.only)
-        ]
+        steps, run.linked_only = pulled_steps(scope.profile, toggles, options.only)
         if not steps:
             return _finish(run, runs.SUCCEEDED, NOTHING_ENABLED)
         mappings: list[ObjectMapping] = []
@@ -207,6 +209,8 @@ def _request(run: _Run, mapping: ObjectMapping) -> ReadRequest:
         )
     with reading(run.engine) as conn:
         cursor = cursors.get(conn, run.scope.organization_id, run.scope.connection_id, mapping.type, stamp)
+    if run.options.full:
+        cursor = None
     return ReadRequest(
         object=mapping.object,
         fields=fields,
@@ -241,8 +245,18 @@ def _apply_pages(
         # The contact-centre data sources fed by this object (usually none).
         sources = sources_for(conn, run.scope, mapping.object)
     for page in prefetched(pages):
+        # Sections that only send, and records whose parents a filter keeps out (usually neither).
+        records = in_section(
+            run.engine,
+            run.scope,
+            run.connector,
+            mapping,
+            page.records,
+            run.options.filters,
+            linked_only=mapping.type in run.linked_only,
+        )
         with run.engine.begin() as conn, capture.origin(conn, "sync"):
-            result = apply_page(conn, run.scope, mapping, page.records)
+            result = apply_page(conn, run.scope, mapping, records)
             if sources:
                 result.logs.extend(route(conn, run.scope, sources, page.records))
             counts.add(result.counts)

@@ -9,11 +9,22 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from crmsync.store import bulk
 from crmsync.store.tables import links
 from crmsync.store.types import utcnow
 
 # Bound parameter lists are chunked below SQLite's historic 999-variable limit.
 CHUNK = 900
+# What a new link's row gets from its NewLink, in this order.
+_INSERTED = (
+    "platform_type",
+    "platform_id",
+    "crm_object",
+    "crm_id",
+    "crm_modstamp",
+    "values_hash",
+    "synced_values",
+)
 
 
 @dataclass(frozen=True)
@@ -52,28 +63,18 @@ def by_crm_ids(
     conn: sa.Connection, organization_id: int, connection_id: int, platform_type: str, crm_ids: Sequence[str]
 ) -> dict[str, Link]:
     """Links of ``platform_type`` for the given CRM ids, keyed by CRM id."""
-    found: dict[str, Link] = {}
-    unique = sorted(set(crm_ids))
-    for part in chunks(unique):
-        rows = conn.execute(
-            sa.select(
-                links.c.platform_id,
-                links.c.crm_id,
-                links.c.crm_modstamp,
-                links.c.values_hash,
-                links.c.synced_values,
-            ).where(
-                links.c.organization_id == organization_id,
-                links.c.connection_id == connection_id,
-                links.c.platform_type == platform_type,
-                links.c.crm_id.in_(part),
-            )
-        )
-        for r in rows:
-            found[r.crm_id] = Link(
-                platform_type, r.platform_id, r.crm_id, r.crm_modstamp, r.values_hash, r.synced_values
-            )
-    return found
+    rows = bulk.select_in(
+        conn,
+        links,
+        ("platform_id", "crm_id", "crm_modstamp", "values_hash", "synced_values"),
+        where=_where(organization_id, connection_id, platform_type),
+        key="crm_id",
+        values=crm_ids,
+    )
+    return {
+        crm_id: Link(platform_type, platform_id, crm_id, modstamp, values_hash, synced)
+        for platform_id, crm_id, modstamp, values_hash, synced in rows
+    }
 
 
 def platform_ids(
@@ -83,19 +84,23 @@ def platform_ids(
 
     The lean form of :func:`by_crm_ids` for resolving lookups, which need nothing else.
     """
-    found: dict[str, int] = {}
-    for part in chunks(sorted(set(crm_ids))):
-        rows = conn.execute(
-            sa.select(links.c.crm_id, links.c.platform_id).where(
-                links.c.organization_id == organization_id,
-                links.c.connection_id == connection_id,
-                links.c.platform_type == platform_type,
-                links.c.crm_id.in_(part),
-            )
-        )
-        for crm_id, platform_id in rows:
-            found[crm_id] = platform_id
-    return found
+    rows = bulk.select_in(
+        conn,
+        links,
+        ("crm_id", "platform_id"),
+        where=_where(organization_id, connection_id, platform_type),
+        key="crm_id",
+        values=crm_ids,
+    )
+    return dict(rows)
+
+
+def _where(organization_id: int, connection_id: int, platform_type: str) -> dict[str, Any]:
+    return {
+        "organization_id": organization_id,
+        "connection_id": connection_id,
+        "platform_type": platform_type,
+    }
 
 
 def by_platform_ids(
@@ -160,23 +165,23 @@ def write(
         inserts = [i for i in items if i.crm_id not in linked]
         updates = [i for i in items if i.crm_id in linked]
         if inserts:
-            conn.execute(
-                links.insert(),
+            bulk.append(
+                conn,
+                links,
+                _INSERTED,
                 [
-                    {
-                        "organization_id": organization_id,
-                        "connection_id": connection_id,
-                        "platform_type": i.platform_type,
-                        "platform_id": i.platform_id,
-                        "crm_object": i.crm_object,
-                        "crm_id": i.crm_id,
-                        "crm_modstamp": i.crm_modstamp,
-                        "values_hash": i.values_hash,
-                        "synced_values": i.synced_values,
-                        "synced_at": now,
-                    }
+                    (
+                        i.platform_type,
+                        i.platform_id,
+                        i.crm_object,
+                        i.crm_id,
+                        i.crm_modstamp,
+                        i.values_hash,
+                        i.synced_values,
+                    )
                     for i in inserts
                 ],
+                shared={"organization_id": organization_id, "connection_id": connection_id, "synced_at": now},
             )
         for with_values in (True, False):
             group = [i for i in updates if (i.synced_values is not None) is with_values]

@@ -9,12 +9,15 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from crmsync.store import bulk
 from crmsync.store.tables import log_entries
 from crmsync.store.types import utcnow
 
 Action = Literal["create", "update", "delete", "merge", "pull", "push"]
 Status = Literal["processed", "error", "pending", "skipped"]
 Direction = Literal["pull", "push"]
+# What an entry's row gets from its LogEntry, in this order.
+_INSERTED = ("data_type", "action", "direction", "status", "message", "details", "crm_id", "platform_id")
 
 
 @dataclass(frozen=True)
@@ -60,26 +63,20 @@ def write(
     """Append log entries (in the transaction of the work they describe)."""
     if not entries:
         return
-    now = utcnow()
-    conn.execute(
-        log_entries.insert(),
+    bulk.append(
+        conn,
+        log_entries,
+        _INSERTED,
         [
-            {
-                "organization_id": organization_id,
-                "connection_id": connection_id,
-                "run_id": run_id,
-                "data_type": e.data_type,
-                "action": e.action,
-                "direction": e.direction,
-                "status": e.status,
-                "message": e.message,
-                "details": e.details,
-                "crm_id": e.crm_id,
-                "platform_id": e.platform_id,
-                "created_at": now,
-            }
+            (e.data_type, e.action, e.direction, e.status, e.message, e.details, e.crm_id, e.platform_id)
             for e in entries
         ],
+        shared={
+            "organization_id": organization_id,
+            "connection_id": connection_id,
+            "run_id": run_id,
+            "created_at": utcnow(),
+        },
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from crmsync.store import bulk
 from crmsync.store.links import chunks
 from crmsync.store.platform import platform_table
 from crmsync.store.tables import links
@@ -21,42 +22,53 @@ def insert_many(
         return []
     table = platform_table(platform_type)
     now = utcnow()
-    params = [
-        {**row, "organization_id": organization_id, "created_at": now, "updated_at": now} for row in rows
-    ]
-    if conn.dialect.name == "sqlite":
-        return _insert_numbered(conn, table, params)
-    result = conn.execute(
-        table.insert().returning(table.c.id, sort_by_parameter_order=True),
-        params,
-    )
-    return [int(r[0]) for r in result]
+    shared = {"organization_id": organization_id, "created_at": now, "updated_at": now}
+    ids = _new_ids(conn, table, len(rows))
+    # Rows with the same columns go together (a page's rows all have the same); a column a
+    # row leaves out keeps its default, as in a single-row insert.
+    groups: dict[tuple[str, ...], list[tuple[int, Mapping[str, Any]]]] = {}
+    for new_id, row in zip(ids, rows, strict=True):
+        groups.setdefault(tuple(row), []).append((new_id, row))
+    for keys, members in groups.items():
+        columns = [key for key in keys if key != "id" and key not in shared]
+        if len(columns) == len(keys):
+            batch = [(new_id, *row.values()) for new_id, row in members]
+        else:
+            batch = [(new_id, *(row[c] for c in columns)) for new_id, row in members]
+        bulk.append(conn, table, ("id", *columns), batch, shared=shared)
+    return ids
 
 
-def _insert_numbered(conn: sa.Connection, table: sa.Table, params: list[dict[str, Any]]) -> list[int]:
-    """SQLite: number the rows after the largest id, then insert them in one executemany.
+def _new_ids(conn: sa.Connection, table: sa.Table, count: int) -> list[int]:
+    """Ids for ``count`` new rows of ``table``, ascending, taken before the insert.
 
-    SQLAlchemy cannot batch ``INSERT ... RETURNING`` in parameter order on SQLite (the
-    driver gives no sentinel) and falls back to one statement per row, which made inserts
-    the largest cost of a pull. SQLite has one writer at a time and writing transactions
-    take the lock at BEGIN, so the next ids are known; they are the ones SQLite itself would
-    give: with AUTOINCREMENT, one above the largest id the table ever had (sqlite_sequence),
-    so the id of a deleted row never comes back. Should another writer slip in anyway, the
-    insert fails on the primary key instead of mixing up ids.
+    Knowing the ids up front lets the rows go in a few multi-row statements instead of one
+    ``INSERT ... RETURNING`` each (SQLAlchemy cannot batch RETURNING in parameter order on
+    SQLite, whose driver gives no sentinel).
+
+    PostgreSQL: from the id column's sequence, as the column default would take them.
+
+    SQLite: one writer at a time, and writing transactions take the lock at BEGIN, so the
+    next ids are known; they are the ones SQLite itself would give: with AUTOINCREMENT, one
+    above the largest id the table ever had (sqlite_sequence), so the id of a deleted row
+    never comes back. Should another writer slip in anyway, the insert fails on the primary
+    key instead of mixing up ids.
     """
+    if conn.dialect.name == "postgresql":
+        sequence = sa.func.pg_get_serial_sequence(conn.dialect.identifier_preparer.format_table(table), "id")
+        taken = conn.execute(
+            sa.select(sa.func.nextval(sequence)).select_from(sa.func.generate_series(1, count))
+        ).scalars()
+        ids = sorted(int(value) for value in taken if value is not None)
+        if len(ids) != count:
+            raise ValueError(f"{table.name}.id has no sequence; crmsync's platform tables need one")
+        return ids
     largest = conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one()
     ever = conn.execute(
         sa.text("SELECT seq FROM sqlite_sequence WHERE name = :name"), {"name": table.name}
     ).scalar()
     first = max(int(largest), int(ever or 0)) + 1
-    ids = list(range(first, first + len(params)))
-    for row_params, new_id in zip(params, ids, strict=True):
-        row_params["id"] = new_id
-    # RETURNING makes SQLAlchemy send many rows per INSERT ("insertmanyvalues"); the ids it
-    # returns are already known. Fewer statements matter on SQLite: with the change-capture
-    # triggers every statement opens a statement journal.
-    conn.execute(table.insert().returning(table.c.id), params).all()
-    return ids
+    return list(range(first, first + count))
 
 
 def update_many(

@@ -22,7 +22,8 @@ from crmsync.engine.commands import run_push
 from crmsync.engine.orgsync import Change, add_sync, list_syncs, set_sync
 from crmsync.engine.pull import PullOptions
 from crmsync.engine.workspace import Workspace
-from crmsync.store import records
+from crmsync.errors import RunBusyError
+from crmsync.store import leases, records
 
 
 def _scope(workspace: Workspace) -> Scope:
@@ -201,6 +202,57 @@ def test_an_overflow_event_makes_the_object_due_for_a_poll(
     (state,) = list_syncs(workspace, "sf")
     assert state.next_poll_at is not None
     assert state.next_poll_at.date() <= date.today()
+
+
+def test_events_that_arrive_while_a_poll_holds_the_connection_wait_for_it(
+    workspace: Workspace, emulator: Emulator, cdc_on: None, subscriber: Callable[[], Subscriber]
+) -> None:
+    seed_npsp(emulator.org, 150, seed=65)
+    connect(workspace, emulator)
+    sync(workspace)
+    _cdc_syncs(workspace, "Contact")
+    subscriber()
+    first, second = (c["Id"] for c in live(emulator, "Contact")[:2])
+    emulator.org.update("Contact", first, {"Title": "Before"})
+    _eventually(lambda: platform_state(workspace)["supporters"][first]["title"] == "Before")
+    # Another process (a scheduled poll) holds the connection when the next event arrives.
+    owner, connection_id = "elsewhere:1:poll", workspace.connection("sf").id
+
+    def take() -> bool:
+        try:
+            with workspace.engine.begin() as conn:
+                leases.acquire(conn, connection_id, owner)
+        except RunBusyError:
+            return False  # the subscriber is finishing the run that applied "Before"
+        return True
+
+    _eventually(take)
+    emulator.org.update("Contact", second, {"Title": "During"})
+    time.sleep(1.0)
+    assert platform_state(workspace)["supporters"][second]["title"] != "During"
+    with workspace.engine.begin() as conn:
+        leases.release(conn, connection_id, owner)
+    # Once the poll is over the event is applied, not dropped (nothing else changes the record).
+    _eventually(lambda: platform_state(workspace)["supporters"][second]["title"] == "During")
+
+
+def test_a_long_poll_waits_no_longer_than_the_session_asks(workspace: Workspace, emulator: Emulator) -> None:
+    # Salesforce's own wait (110 s) would hold a stopping runner that long.
+    httpx.post(
+        f"{emulator.base_url}/__emulator__/cdc",
+        json={"objects": ["Contact"], "enabled": True, "timeout_ms": 110_000},
+    ).raise_for_status()
+    connect(workspace, emulator)
+    connector = workspace.connector(workspace.connection("sf"), retry=FAST)
+    session = StreamingSession(connector.client, poll_timeout=30, wait=0.5)
+    try:
+        session.subscribe({"/data/ContactChangeEvent": -1})
+        started = time.monotonic()
+        assert session.poll() == []
+        assert time.monotonic() - started < 10
+    finally:
+        session.close()
+        connector.close()
 
 
 def _hh(emulator: Emulator) -> str:

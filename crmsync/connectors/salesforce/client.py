@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json as jsonlib
 import random
 import re
 import threading
@@ -123,13 +124,17 @@ class SalesforceClient:
             action: str
             result: Any
             try:
-                response = self._http.request(
+                # The body is read here, not kept on the response: httpx's response and its
+                # stream refer to each other, so a response waits for the cyclic collector
+                # to be freed, and a page's body (a megabyte or more) would wait with it.
+                with self._http.stream(
                     method,
                     token.instance_url + url,
                     params=params,
                     json=json,
                     headers={**(headers or {}), "Authorization": f"Bearer {token.access_token}"},
-                )
+                ) as response:
+                    content = b"".join(response.iter_bytes())
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 action, result = (
                     "retry",
@@ -153,7 +158,7 @@ class SalesforceClient:
                 )
             else:
                 self._count(response)
-                action, result = self._outcome(response, what)
+                action, result = self._outcome(response, content, what)
             if action == "ok":
                 return result
             if action == "refresh":
@@ -174,20 +179,22 @@ class SalesforceClient:
                 raise result
             self.retry.sleep(self.retry.delay(attempt, getattr(result, "retry_after", None)))
 
-    def _outcome(self, response: httpx.Response, what: str) -> tuple[str, Any]:
-        """("ok", body) or (action, error) for one answer."""
+    def _outcome(self, response: httpx.Response, content: bytes, what: str) -> tuple[str, Any]:
+        """("ok", body) or (action, error) for one answer (``content``: its body)."""
         if response.status_code == 204:
             return "ok", None
         try:
-            body = response.json() if response.content else None
+            body = jsonlib.loads(content) if content else None
         except ValueError:
+            # As httpx's Response.text decodes it.
+            text = content.decode(response.encoding or "utf-8", errors="replace")
             if response.status_code >= 300:
                 # An error page from a proxy or load balancer: the status decides.
-                body = response.text[:200].replace("\n", " ")
+                body = text[:200].replace("\n", " ")
             else:
                 # A truncated body is usually a dropped connection: worth retrying; if it keeps
                 # happening, the error says what to check.
-                return "retry", malformed(what, response.status_code, response.text)
+                return "retry", malformed(what, response.status_code, text)
         if response.status_code < 300:
             return "ok", body
         decision = decide(response.status_code, body, retry_after=_retry_after(response), what=what)

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from crmsync.connectors.base import CrmRecord, FieldInfo, ObjectInfo, Page, ReadRequest
 from crmsync.connectors.salesforce.client import SalesforceClient
 from crmsync.connectors.salesforce.errors import decide
-from crmsync.connectors.salesforce.records import to_record
+from crmsync.connectors.salesforce.records import RecordShape
 from crmsync.connectors.salesforce.soql import quote, read_query
 from crmsync.connectors.salesforce.writer import SalesforceWriter
 from crmsync.connectors.writes import WriteRecord, WriteResult
@@ -183,7 +183,8 @@ class SalesforceConnector:
         status = int(result.get("statusCode", 0))
         if status >= 300:
             raise decide(status, result.get("result"), retry_after=None, what=f"query {request.object}").error
-        yield from self._pages(request, select, result.get("result") or {}, before=0)
+        # Taken out of the batch's answer: the generator keeps ``result``, not the page in it.
+        yield from self._pages(request, select, result.pop("result", None) or {}, before=0)
 
     def _prepare(self, request: ReadRequest) -> tuple[str, str, list[str]]:
         """(SOQL, resource, selected fields) of a read."""
@@ -205,28 +206,39 @@ class SalesforceConnector:
     def _read(self, request: ReadRequest, *, before: int = 0) -> Iterator[Page]:
         """One query and its pages; ``before`` records were read by an earlier query of this read."""
         soql, resource, select = self._prepare(request)
-        body = self.client.request(
-            "GET", resource, params={"q": soql}, headers=self._options, what=f"query {request.object}"
+        # Handed on, not kept here: _pages lets each decoded body go as soon as it is read.
+        yield from self._pages(
+            request,
+            select,
+            self.client.request(
+                "GET", resource, params={"q": soql}, headers=self._options, what=f"query {request.object}"
+            ),
+            before=before,
         )
-        yield from self._pages(request, select, body, before=before)
 
     def _pages(self, request: ReadRequest, select: list[str], body: Any, *, before: int) -> Iterator[Page]:
         """The pages of a query result, following nextRecordsUrl."""
+        shape = RecordShape(request.modstamp_field, select)
         last: CrmRecord | None = None
         seen = before
         while True:
-            page = Page(
-                records=[to_record(r, request.modstamp_field, select) for r in body.get("records", [])]
-            )
+            rows = body.get("records", [])
             total = body.get("totalSize")
+            next_url = body.get("nextRecordsUrl")
+            done = body.get("done", True)
+            # Holding neither the decoded body nor the page handed out while the consumer
+            # applies it and the next body is fetched keeps one page fewer in memory.
+            del body
+            page = Page(records=[shape.record(r) for r in rows])
+            del rows
             # After a resume Salesforce counts only what is left; the caller wants the whole.
             page.total = before + total if isinstance(total, int) else None
             seen += len(page.records)
             if page.records:
                 last = page.records[-1]
             yield page
-            next_url = body.get("nextRecordsUrl")
-            if body.get("done", True) or not next_url:
+            del page
+            if done or not next_url:
                 return
             try:
                 body = self.client.request(

@@ -55,8 +55,14 @@ def channel_for(object_name: str) -> str:
 class StreamingSession:
     """One Bayeux client: handshake, subscriptions with replay ids, long polls."""
 
-    def __init__(self, client: SalesforceClient, *, poll_timeout: float = 120.0) -> None:
+    def __init__(
+        self, client: SalesforceClient, *, poll_timeout: float = 120.0, wait: float | None = None
+    ) -> None:
+        """``wait``: how long one long poll may wait for events, asked of the server in each
+        connect's advice (CometD honours a client's timeout advice); None: the server's own
+        (110 s on Salesforce). ``poll_timeout`` must exceed it."""
         self._client = client
+        self._wait = wait
         self._http = httpx.Client(
             timeout=httpx.Timeout(poll_timeout, connect=15.0), transport=client.transport
         )
@@ -81,7 +87,10 @@ class StreamingSession:
         """One long poll; returns the events it brought (possibly none)."""
         if self._client_id is None:
             self._handshake()
-        replies = self._send([{"channel": "/meta/connect", "connectionType": "long-polling"}])
+        connect: dict[str, Any] = {"channel": "/meta/connect", "connectionType": "long-polling"}
+        if self._wait is not None:
+            connect["advice"] = {"timeout": int(self._wait * 1000)}
+        replies = self._send([connect])
         events: list[ChangeEvent] = []
         for reply in replies:
             channel = str(reply.get("channel", ""))

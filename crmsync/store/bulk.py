@@ -1,0 +1,195 @@
+"""Appending many rows in few statements: the fast path for what a pull page inserts.
+
+A page of a pull inserts up to thousands of platform rows, links and log entries. Through a
+Core ``insert()`` SQLAlchemy handles every row on its own (a parameter dict, every value
+through its type's bind processor, insertmanyvalues batching), which cost several times
+what the database spends on the rows. Here:
+
+- each column's bind processor, the very one SQLAlchemy would apply (so what is stored is
+  the same: SQLite's datetime text, JSON text, floats for numerics), runs once per column
+  over the batch, and a value shared by every row (organization, timestamps) is converted
+  once;
+- the rows go as multi-row ``INSERT ... VALUES (...), (...)`` statements: on SQLite one
+  statement per row costs a statement journal each on tables with change-capture triggers,
+  and on PostgreSQL a round trip each;
+- statements run through ``Connection.exec_driver_sql``: in the caller's transaction and
+  savepoints, with driver errors raised as SQLAlchemy's ``DBAPIError`` like any other
+  statement (a caller may retry row by row) and with echo and statement events as usual.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import chain
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+# Bound values in one statement where the driver cannot say: PostgreSQL's protocol allows
+# 65,535; SQLite tells its own limit (32,766 by default since 3.32, 999 before).
+_PG_MAX_VALUES = 65_535
+_DEFAULT_MAX_VALUES = 999
+# Whatever the limit, rows in one statement: larger statements save nothing more and make
+# the driver parse longer SQL.
+_MAX_ROWS = 2_000
+
+Processor = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How rows of some columns of one table are inserted on one dialect."""
+
+    prefix: str
+    row_sql: str
+    per_statement: int
+    # (position in a row, processor) of the row columns whose values need converting.
+    converters: tuple[tuple[int, Processor], ...]
+
+
+def append(
+    conn: sa.Connection,
+    table: sa.Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    shared: Mapping[str, Any] | None = None,
+) -> None:
+    """Insert ``rows`` (Python values in ``columns`` order) into ``table``, in ``conn``'s transaction.
+
+    ``shared``: column -> value for columns that hold the same value in every row.
+    """
+    if not rows:
+        return
+    common = dict(shared or {})
+    plan = _plan(conn.dialect, table, tuple(columns), tuple(common), _max_values(conn))
+    tail = tuple(_converted(conn.dialect, table.c[name], value) for name, value in common.items())
+    body: Sequence[tuple[Any, ...]]
+    if plan.converters:
+        # Column by column: one processor call per value, no per-row bookkeeping.
+        values = [list(column) for column in zip(*rows, strict=True)]
+        for position, process in plan.converters:
+            # Many values are None (no details, no synced values): convert it once.
+            empty = process(None)
+            values[position] = [empty if v is None else process(v) for v in values[position]]
+        body = list(zip(*values, strict=True))
+    else:
+        body = [tuple(row) for row in rows]
+    for start in range(0, len(body), plan.per_statement):
+        part = body[start : start + plan.per_statement]
+        flat = tuple(chain.from_iterable([row + tail for row in part] if tail else part))
+        conn.exec_driver_sql(plan.prefix + ", ".join([plan.row_sql] * len(part)), flat)
+
+
+def select_in(
+    conn: sa.Connection,
+    table: sa.Table,
+    columns: Sequence[str],
+    *,
+    where: Mapping[str, Any],
+    key: str,
+    values: Iterable[Any],
+) -> list[tuple[Any, ...]]:
+    """``columns`` of the rows whose ``key`` is one of ``values`` and whose ``where`` columns equal theirs.
+
+    The lookups of a page (links by CRM id) ask for a few thousand values at once; a plain
+    ``IN`` of bound values, as many per statement as the database takes, costs SQLAlchemy
+    nothing per value. The lists are padded to a few fixed sizes (with a repeated value,
+    which matches nothing new) so that the driver reuses its prepared statements.
+    """
+    wanted = list(dict.fromkeys(values))
+    if not wanted:
+        return []
+    dialect = conn.dialect
+    fixed = tuple(_converted(dialect, table.c[name], value) for name, value in where.items())
+    process = _processor(dialect, table.c[key].type)
+    keys = [process(value) for value in wanted] if process is not None else wanted
+    step = _max_values(conn) - len(fixed)
+    found: list[tuple[Any, ...]] = []
+    for start in range(0, len(keys), step):
+        part = keys[start : start + step]
+        size = min(step, 1 << max(3, (len(part) - 1).bit_length()))
+        part += [part[-1]] * (size - len(part))
+        sql = _select_sql(dialect, table, tuple(columns), tuple(where), key, size)
+        found.extend(conn.exec_driver_sql(sql, (*fixed, *part)))
+    results = [
+        (i, p) for i, name in enumerate(columns) if (p := _result_processor(dialect, table.c[name].type))
+    ]
+    if not results or not found:
+        return found
+    values_by_column = [list(column) for column in zip(*found, strict=True)]
+    for position, process in results:
+        values_by_column[position] = [process(v) for v in values_by_column[position]]
+    return list(zip(*values_by_column, strict=True))
+
+
+def _converted(dialect: Dialect, column: sa.Column[Any], value: Any) -> Any:
+    process = _processor(dialect, column.type)
+    return process(value) if process is not None else value
+
+
+@lru_cache(maxsize=512)
+def _processor(dialect: Dialect, kind: sa.types.TypeEngine[Any]) -> Processor | None:
+    return kind.dialect_impl(dialect).bind_processor(dialect)
+
+
+@lru_cache(maxsize=512)
+def _result_processor(dialect: Dialect, kind: sa.types.TypeEngine[Any]) -> Processor | None:
+    return kind.dialect_impl(dialect).result_processor(dialect, None)
+
+
+@lru_cache(maxsize=256)
+def _select_sql(
+    dialect: Dialect, table: sa.Table, columns: tuple[str, ...], where: tuple[str, ...], key: str, size: int
+) -> str:
+    marker = _marker(dialect)
+    quote = dialect.identifier_preparer.quote
+    conditions = [f"{quote(name)} = {marker}" for name in where]
+    conditions.append(f"{quote(key)} IN ({', '.join([marker] * size)})")
+    return (
+        f"SELECT {', '.join(quote(name) for name in columns)} "
+        f"FROM {dialect.identifier_preparer.format_table(table)} WHERE {' AND '.join(conditions)}"
+    )
+
+
+def _marker(dialect: Dialect) -> str:
+    if dialect.paramstyle == "qmark":
+        return "?"
+    if dialect.paramstyle in ("format", "pyformat"):
+        return "%s"
+    raise NotImplementedError(f"bulk statements do not support the {dialect.paramstyle} parameter style")
+
+
+@lru_cache(maxsize=256)
+def _plan(
+    dialect: Dialect, table: sa.Table, columns: tuple[str, ...], shared: tuple[str, ...], limit: int
+) -> _Plan:
+    marker = _marker(dialect)
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(name) for name in (*columns, *shared))
+    prefix = f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) VALUES "
+    converters = tuple(
+        (i, process)
+        for i, name in enumerate(columns)
+        if (process := _processor(dialect, table.c[name].type)) is not None
+    )
+    return _Plan(
+        prefix=prefix,
+        row_sql="(" + ", ".join([marker] * (len(columns) + len(shared))) + ")",
+        per_statement=max(1, min(_MAX_ROWS, limit // (len(columns) + len(shared)))),
+        converters=converters,
+    )
+
+
+def _max_values(conn: sa.Connection) -> int:
+    if conn.dialect.name == "postgresql":
+        return _PG_MAX_VALUES
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.driver_connection
+        if isinstance(raw, sqlite3.Connection):
+            return raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    return _DEFAULT_MAX_VALUES

@@ -1,0 +1,157 @@
+"""The bulk fast path: it stores what SQLAlchemy's Core insert stores, on both databases."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from crmsync.engine.workspace import Workspace
+from crmsync.store import bulk, records, tenancy
+from crmsync.store.platform import platform_table
+from crmsync.store.tables import links, log_entries
+
+NOW = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
+ELSEWHERE = datetime(2024, 3, 1, 12, 0, 0, 654321, tzinfo=timezone(timedelta(hours=2)))
+
+
+def _connection(ws: Workspace) -> int:
+    with ws.engine.begin() as conn:
+        cid, _ = tenancy.upsert_connection(
+            conn,
+            ws.organization_id,
+            name="c",
+            crm="salesforce",
+            profile="npsp",
+            settings_={},
+            credentials=None,
+            config_hash=None,
+        )
+    return cid
+
+
+def _stored(conn: sa.Connection, table: sa.Table, columns: Sequence[str]) -> list[tuple[Any, ...]]:
+    """The rows as the database holds them, with each value's type there, bypassing SQLAlchemy."""
+    if conn.dialect.name == "sqlite":
+        picked = ", ".join(f"{c}, typeof({c})" for c in columns)
+    else:
+        picked = ", ".join(f"{c}::text, pg_typeof({c})::text" for c in columns)
+    return [tuple(r) for r in conn.exec_driver_sql(f"SELECT {picked} FROM {table.name} ORDER BY id")]
+
+
+def test_append_stores_what_a_core_insert_stores(workspace: Workspace) -> None:
+    org = workspace.organization_id
+    cid = _connection(workspace)
+    cases: list[tuple[sa.Table, list[str], list[tuple[Any, ...]], dict[str, Any]]] = [
+        (
+            platform_table("transactions"),
+            ["name", "amount", "close_date", "stage", "description"],
+            [("a", Decimal("12.50"), date(2024, 1, 2), "x", None), ("b", None, None, None, "it's 100%")],
+            {"organization_id": org, "created_at": NOW, "updated_at": ELSEWHERE},
+        ),
+        (
+            platform_table("campaigns"),
+            ["name", "is_active", "expected_revenue"],
+            [("c", True, Decimal("3.333")), ("d", False, 5), ("e", None, 2.5)],
+            {"organization_id": org, "created_at": NOW, "updated_at": NOW},
+        ),
+        (
+            platform_table("subscriptions"),
+            ["list_name", "subscribed_at", "unsubscribed_at"],
+            [("l", ELSEWHERE, None), ("m", NOW, ELSEWHERE)],
+            {"organization_id": org, "created_at": NOW, "updated_at": NOW},
+        ),
+        (
+            log_entries,
+            ["data_type", "action", "direction", "status", "message", "details", "crm_id", "platform_id"],
+            [
+                ("t", "create", "pull", "processed", "m", None, "003A", 5),
+                ("t", "pull", "pull", "error", "é ' \" %s ?", {"code": "X", "n": 1.5}, None, None),
+            ],
+            {"organization_id": org, "connection_id": cid, "run_id": None, "created_at": NOW},
+        ),
+        (
+            links,
+            ["platform_type", "platform_id", "crm_id", "crm_object", "values_hash", "synced_values"],
+            [
+                ("t", 1, "003A", "Contact", "h", None),
+                ("t", 2, "003B", "Contact", None, {"a": "1", "b": None}),
+            ],
+            {"organization_id": org, "connection_id": cid, "synced_at": NOW},
+        ),
+    ]
+    for table, columns, rows, shared in cases:
+        with workspace.engine.begin() as conn:
+            conn.execute(table.insert(), [{**dict(zip(columns, row, strict=True)), **shared} for row in rows])
+            by_core = _stored(conn, table, [*columns, *shared])
+            conn.execute(table.delete())
+            bulk.append(conn, table, columns, rows, shared=shared)
+            assert _stored(conn, table, [*columns, *shared]) == by_core, table.name
+            conn.execute(table.delete())
+
+
+def test_statements_and_lookups_split_where_one_would_hold_too_many_values(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = workspace.organization_id
+    cid = _connection(workspace)
+    # At most 64 values a statement: 12 fund rows, 9 links, lookups of 61 CRM ids.
+    monkeypatch.setattr(bulk, "_max_values", lambda conn: 64)
+    with workspace.engine.begin() as conn:
+        ids = records.insert_many(conn, org, "funds", [{"name": f"fund {i}"} for i in range(23)])
+        bulk.append(
+            conn,
+            links,
+            ["platform_type", "platform_id", "crm_object", "crm_id"],
+            [("funds", i, "GAU", f"a0{i}") for i in ids],
+            shared={"organization_id": org, "connection_id": cid, "synced_at": NOW},
+        )
+        found = bulk.select_in(
+            conn,
+            links,
+            ["crm_id", "platform_id"],
+            where={"organization_id": org, "connection_id": cid, "platform_type": "funds"},
+            key="crm_id",
+            values=[f"a0{i}" for i in reversed(ids)] + [f"x{i}" for i in range(80)],
+        )
+        names = conn.execute(sa.select(platform_table("funds").c.name).order_by("id")).scalars().all()
+    assert sorted(found) == sorted((f"a0{i}", i) for i in ids)
+    assert names == [f"fund {i}" for i in range(23)]
+
+
+def test_a_rejected_append_fails_like_any_statement_and_leaves_the_savepoint(workspace: Workspace) -> None:
+    org = workspace.organization_id
+    table = platform_table("funds")
+    shared = {"organization_id": org, "created_at": NOW, "updated_at": NOW}
+    with workspace.engine.begin() as conn:
+        bulk.append(conn, table, ["name"], [("kept",)], shared=shared)
+        with pytest.raises(IntegrityError), conn.begin_nested():
+            # The name is required.
+            bulk.append(conn, table, ["name"], [("lost",), (None,)], shared=shared)
+        names = conn.execute(sa.select(table.c.name)).scalars().all()
+    assert names == ["kept"]
+
+
+def test_rows_with_different_columns_keep_their_order_and_defaults(workspace: Workspace) -> None:
+    org = workspace.organization_id
+    with workspace.engine.begin() as conn:
+        ids = records.insert_many(
+            conn,
+            org,
+            "households",
+            [{"name": "A"}, {"name": "B", "phone": "1"}, {"phone": "2", "name": "C"}, {"name": "D"}],
+        )
+        rows = records.get_many(conn, org, "households", ids)
+    assert ids == sorted(ids)
+    assert [(rows[i]["name"], rows[i]["phone"]) for i in ids] == [
+        ("A", None),
+        ("B", "1"),
+        ("C", "2"),
+        ("D", None),
+    ]
+    assert all(rows[i]["created_at"] == rows[ids[0]]["created_at"] for i in ids)
