@@ -13,9 +13,18 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from crmsync.errors import ConfigError
+from crmsync.model.customize import SectionSetting, section_toggles
 from crmsync.model.profile import Condition
 from crmsync.store.db import DEFAULT_URL
 
@@ -64,6 +73,35 @@ class SalesforceConfig(BaseModel):
     )
     toggles: dict[str, ToggleConfig] = Field(default_factory=dict)
     filters: dict[str, list[Condition]] = Field(default_factory=dict)
+    sections: dict[str, SectionSetting] = Field(
+        default_factory=dict,
+        description="per platform type: direction (toggles), filter, fields; custom-mapped sections",
+    )
+    incremental_jobs: bool | None = Field(
+        None, description="run the incremental jobs (standard or alternative); default: as the profile says"
+    )
+    alternative_incremental: bool = Field(
+        False,
+        description="the alternative job (every 30 min by SystemModstamp) instead of the standard "
+        "one (every 10 min by LastModifiedDate)",
+    )
+    daily_push_at: str = Field(
+        "02:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="when the daily push runs (HH:MM, UTC)"
+    )
+
+    @model_validator(mode="after")
+    def _sections_set_toggles_and_filters(self) -> SalesforceConfig:
+        """A section's direction is its toggles; its filter joins the type's filters."""
+        for platform_type, (pull, push) in section_toggles(self.sections).items():
+            if platform_type in self.toggles:
+                raise ValueError(
+                    f"{platform_type} has both toggles and a section direction; keep one of them"
+                )
+            self.toggles[platform_type] = ToggleConfig(pull=pull, push=push)
+        for platform_type, section in self.sections.items():
+            if section.filter:
+                self.filters[platform_type] = [*self.filters.get(platform_type, []), *section.filter]
+        return self
 
     @field_validator("login_url")
     @classmethod

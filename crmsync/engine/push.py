@@ -69,7 +69,8 @@ class PushReport:
 def pushable_types(scope: Scope, toggles: dict[str, tenancy.Toggle]) -> set[str]:
     """Platform types whose push toggle is on (parts follow their owner's toggle)."""
     on = {t for t, toggle in toggles.items() if toggle.push}
-    return {m.type for m in scope.profile.objects if (m.part_of or m.type) in on}
+    # A pull-only section (the CRM's users) is never written, whatever its toggle says.
+    return {m.type for m in scope.profile.objects if (m.part_of or m.type) in on and not m.pull_only}
 
 
 def push(

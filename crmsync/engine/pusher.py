@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from crmsync.connectors.base import Connector
 from crmsync.engine.apply import Scope
+from crmsync.engine.explain import note_next_sweep
 from crmsync.engine.outbound import filter_problem
 from crmsync.engine.push import PushItem, PushReport, push, pushable_types
 from crmsync.errors import TransientError
@@ -129,7 +130,9 @@ def sweep(engine: Engine, scope: Scope, connector: Connector, *, batch: int = 10
     with reading(engine) as conn:
         pushable = pushable_types(scope, tenancy.get_toggles(conn, org, cid))
     for mapping in scope.profile.objects:
-        if mapping.type not in pushable:
+        # The daily push is the safety net of the sections it sends in full; there, records the
+        # application's jobs created (origin system) wait for it, as their other changes do.
+        if mapping.type not in pushable or (mapping.part_of or mapping.type) in scope.profile.daily_push:
             continue
         after = 0
         while True:
@@ -206,6 +209,11 @@ def watch(
                 if time.monotonic() >= next_sweep:
                     sweep(engine, scope, connector)
                     next_sweep = time.monotonic() + sweep_every.total_seconds()
+                    # For "Why didn't this sync?": "waiting for the next sweep at HH:MM".
+                    with engine.begin() as conn:
+                        note_next_sweep(
+                            conn, scope.organization_id, scope.connection_id, utcnow() + sweep_every
+                        )
                 backoff = 0.0
             except TransientError:
                 backoff = min(60.0, backoff * 2 or 1.0)

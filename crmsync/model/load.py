@@ -15,7 +15,7 @@ from crmsync.errors import ProfileError
 from crmsync.model.order import pull_order
 from crmsync.model.profile import Condition, ObjectMapping, Profile
 
-PACKAGED = ("npsp", "contact-center")
+PACKAGED = ("npsp", "contact-center", "customer-success")
 
 
 def load_profile(name_or_path: str | Path) -> Profile:
@@ -79,7 +79,21 @@ def check_profile(profile: Profile, catalog: Catalog) -> None:
                         f"{place}, field {lookup.crm}: references {', '.join(field.reference_to)}, "
                         f"not {target_object.name} (the object of {target.type})"
                     )
+    _check_schedule(profile, types)
     pull_order(profile)
+
+
+def _check_schedule(profile: Profile, types: set[str]) -> None:
+    """The daily push and the custom-section slot name top-level types the profile maps."""
+    place = f"profile {profile.name}"
+    for platform_type in profile.daily_push:
+        if platform_type not in types:
+            raise ProfileError(f"{place}: daily_push names unknown type {platform_type!r}")
+        if profile.mapping(platform_type).pull_only:
+            raise ProfileError(f"{place}: daily_push names {platform_type}, which is pull_only")
+    slot = profile.custom_sections_before
+    if slot is not None and slot not in types:
+        raise ProfileError(f"{place}: custom_sections_before names unknown type {slot!r}")
 
 
 def _check_mapping(

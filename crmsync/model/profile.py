@@ -23,7 +23,13 @@ class _Frozen(BaseModel):
 
 
 class FieldMapping(_Frozen):
-    """One platform column <-> one CRM field, with the direction values may flow."""
+    """One platform column <-> one CRM field, with the direction values may flow.
+
+    ``both`` follows the section's toggles. ``pull`` and ``push`` restrict the field to one
+    way, and also let it flow that way when its section only flows the other way: a ``push``
+    field of a section that only pulls is sent by the daily push (never on a change event);
+    a ``pull`` field of a section that only pushes is received onto linked records.
+    """
 
     column: str
     crm: str
@@ -90,6 +96,8 @@ class ObjectMapping(_Frozen):
     object: str
     label: str = ""
     part_of: str | None = None
+    # The platform never writes these records to the CRM (a customer-success team: the CRM's users).
+    pull_only: bool = False
     filter: tuple[Condition, ...] = ()
     fields: tuple[FieldMapping, ...] = Field(min_length=1)
     lookups: tuple[Lookup, ...] = ()
@@ -161,6 +169,13 @@ class Profile(_Frozen):
     catalog: str
     description: str = ""
     objects: tuple[ObjectMapping, ...] = Field(min_length=1)
+    # Where a connection's custom-mapped sections go in the order: before this type (None: last).
+    custom_sections_before: str | None = None
+    # Types the daily push sends in full (with system changes and per-field overrides).
+    daily_push: tuple[str, ...] = ()
+    # Whether this profile's connections run the incremental jobs (standard or alternative)
+    # by default; org syncs are the other way to keep in step.
+    incremental_jobs: bool = False
 
     def mapping(self, platform_type: str) -> ObjectMapping:
         """The object mapping of ``platform_type``; KeyError if the profile has none."""

@@ -44,6 +44,13 @@ def _platform_table(
     )
 
 
+def platform_type_table(
+    name: str, *columns: sa.Column[object], parents: dict[str, str] | None = None
+) -> sa.Table:
+    """Declare a platform table with the standard columns (used by the other platforms' modules)."""
+    return _platform_table(name, *columns, parents=parents)
+
+
 def _address() -> list[sa.Column[object]]:
     return [
         sa.Column("street", sa.Text),
@@ -257,6 +264,10 @@ sa.Index(
     cc_campaign_contacts.c.crm_id,
     unique=True,
 )
+
+
+# The customer-success platform (profile customer-success) lives in its own module.
+from crmsync.store import platform_cs as _customer_success  # noqa: E402, F401
 
 
 def platform_tables() -> dict[str, sa.Table]:

@@ -167,6 +167,11 @@ log_entries = sa.Table(
     sa.Index(None, "organization_id", "id"),
     sa.Index(None, "organization_id", "status", "id"),
     sa.Index(None, "organization_id", "data_type", "platform_id"),
+    # The admin console's log tabs and filters (migration 0006): Pull/Push tabs and the type
+    # filter page newest-first by id; a date filter becomes an id range through created_at.
+    sa.Index(None, "organization_id", "direction", "id"),
+    sa.Index(None, "organization_id", "data_type", "id"),
+    sa.Index(None, "organization_id", "created_at"),
     # Keyset paging by id needs ids that never come back.
     sqlite_autoincrement=True,
 )
@@ -351,4 +356,49 @@ data_source_links = sa.Table(
     sa.Column("custom_fields", sa.JSON, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("data_source_id", "campaign_id"),
+)
+
+# --- the admin console: administrators, their sessions, API tokens ----------------------
+
+admins = sa.Table(
+    "crmsync_admins",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    _org_fk(),
+    # Stored case-folded and trimmed: one sign-in name per person across organizations.
+    sa.Column("email", sa.String(255), nullable=False, unique=True),
+    # argon2id, in the PHC string format (parameters and salt included).
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_sign_in_at", UTCDateTime, nullable=True),
+)
+
+# Server-side sessions: the cookie holds a random token, the table only its SHA-256, so a
+# leaked database does not hand out sessions; signing out deletes the row.
+web_sessions = sa.Table(
+    "crmsync_web_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    _org_fk(),
+    sa.Column("admin_id", sa.Integer, sa.ForeignKey("crmsync_admins.id", ondelete="CASCADE"), nullable=False),
+    # The synchronizer token every form and cookie-authenticated API write must carry.
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Index(None, "expires_at"),
+)
+
+# Bearer tokens for the JSON API, one organization each; only their SHA-256 is stored.
+api_tokens = sa.Table(
+    "crmsync_api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    _org_fk(),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    # The first characters, to tell tokens apart in a list without revealing them.
+    sa.Column("prefix", sa.String(16), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_used_at", UTCDateTime, nullable=True),
+    sa.Column("revoked_at", UTCDateTime, nullable=True),
 )

@@ -34,6 +34,12 @@ PREFIXES = {
     "npsp__Account_Soft_Credit__c": "a0D",
     "npo02__Household__c": "a0E",
     "Communication_Subscription__c": "a0F",
+    "Task": "00T",
+    "Note": "002",
+    "Asset": "02i",
+    "Case": "500",
+    "License__c": "a0G",
+    "Project__c": "a0H",
 }
 MASTER_DETAIL_CHILDREN = (
     "npe01__OppPayment__c",
@@ -49,7 +55,15 @@ OWNED = (
     "npe03__Recurring_Donation__c",
     "npsp__General_Accounting_Unit__c",
     "Communication_Subscription__c",
+    "Task",
+    "Note",
+    "Asset",
+    "Case",
+    "License__c",
+    "Project__c",
 )
+# Objects Salesforce gives no Name field (Task has a Subject, Note a Title, Case a CaseNumber).
+NAMELESS = ("CampaignMember", "OpportunityContactRole", "Task", "Note", "Case")
 LEADING = ("Id", "IsDeleted")
 TRAILING = ("CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById", "SystemModstamp")
 
@@ -168,7 +182,7 @@ def test_owner_id_on_owned_objects_only(catalog: Catalog) -> None:
 def test_name_fields(catalog: Catalog) -> None:
     for name, o in catalog.objects.items():
         name_field = o.field("Name")
-        if name in ("CampaignMember", "OpportunityContactRole"):
+        if name in NAMELESS:
             assert name_field is None
             continue
         assert name_field is not None, name
@@ -466,3 +480,53 @@ def test_builder_check_reports_a_stale_file(tmp_path: Path) -> None:
     assert run_builder(reference, "--output", output, "--check").returncode == 1
     assert run_builder(reference, "--output", output, "--quiet").returncode == 0
     assert run_builder(reference, "--output", output, "--check").returncode == 0
+
+
+# --- the customer-success preset's objects -------------------------------------------------------
+
+
+def test_polymorphic_references_name_every_target(catalog: Catalog) -> None:
+    task = obj(catalog, "Task")
+    assert task.fields["WhoId"].reference_to == ("Contact", "Lead")
+    assert task.fields["WhoId"].relationship_name == "Who"
+    what = task.fields["WhatId"]
+    assert {"Account", "Case", "Asset", "Project__c"} <= set(what.reference_to)
+    assert what.relationship_name == "What"
+    parent = obj(catalog, "Note").fields["ParentId"]
+    assert parent.reference_to[:2] == ("Account", "Contact")
+    assert parent.required
+    assert not parent.updateable
+
+
+def test_customer_success_objects(catalog: Catalog) -> None:
+    case_number = obj(catalog, "Case").fields["CaseNumber"]
+    assert not case_number.createable
+    assert not case_number.updateable
+    assert obj(catalog, "Case").fields["Status"].default_value == "New"
+    assert obj(catalog, "Task").fields["Priority"].default_value == "Normal"
+    for name in ("License__c", "Project__c"):
+        account = obj(catalog, name).fields["Account__c"]
+        assert (account.reference_to, account.required, account.delete_constraint) == (
+            ("Account",),
+            True,
+            "Cascade",
+        )
+    assert obj(catalog, "Account").fields["Health_Score__c"].type == "double"
+    assert obj(catalog, "Contact").fields["Last_Seen__c"].type == "datetime"
+
+
+def test_builder_reads_a_polymorphic_reference(tmp_path: Path) -> None:
+    standard = tmp_path / "standard.md"
+    standard.write_text(
+        "### Account | Account | Accounts | 001\n- `Name` (Name) : Text len 80\n"
+        "### Contact | Contact | Contacts | 003\n- `LastName` (Last Name) : Text len 80\n"
+        "### Task | Task | Tasks | 00T\n- `WhatId` (Related To ID) : Lookup -> Account|Contact (Cascade)\n",
+        encoding="utf-8",
+    )
+    reference = tmp_path / "reference.md"
+    reference.write_text("", encoding="utf-8")
+    output = tmp_path / "out.json"
+    result = run_builder(reference, "--standard", standard, "--output", output)
+    assert result.returncode == 0, result.stderr
+    what = json.loads(output.read_text(encoding="utf-8"))["objects"]["Task"]["fields"]["WhatId"]
+    assert (what["reference_to"], what["relationship_name"]) == (["Account", "Contact"], "What")

@@ -3,8 +3,8 @@ API (query, sObjects, describe, limits, and the composite family: composite, bat
 sObject Collections), an org with Salesforce's write, delete and merge semantics and its own
 logic (validation rules, before-save automations, duplicate rules), all-or-none transactions
 with real rollback, Change Data Capture delivered over the Streaming API (CometD long
-polling, with replay), scripted faults, a deterministic NPSP seed and an optional SQLite
-state file.
+polling, with replay), scripted faults, deterministic NPSP and customer-success seeds and an
+optional SQLite state file.
 
 Real clients (simple-salesforce) work against it unchanged. It stands for the outside world,
 so it imports nothing of crmsync except the catalogs (schemas) and its own SOQL engine.

@@ -57,8 +57,9 @@ from .clock import parse_datetime
 from .context import SCREEN_WRITE
 from .errors import ApiError
 from .loader import LoadError, load_document
+from .presets import seed_preset
 from .responses import json_response, read_json
-from .seed import PRESETS, seed_npsp
+from .seed import PRESETS
 from .state import EmulatorState
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -151,7 +152,7 @@ async def seed(request: Request, state: EmulatorState) -> dict[str, Any]:
     if not isinstance(seed_value, int):
         raise ControlError("'seed' must be an integer")
     started = time.perf_counter()
-    counts = seed_npsp(state.org, records, seed_value)
+    counts = seed_preset(state.org, preset, records, seed_value)
     state.cursors.clear()
     return {"records": counts, "total": state.org.total(), "seconds": round(time.perf_counter() - started, 3)}
 

@@ -26,7 +26,8 @@ from .org import Org
 from .seed_data import RECORD_TYPES, USERS
 from .seed_people import People
 
-PRESETS = ("npsp",)
+# Seed presets (``--seed PRESET:N``); ``presets.seed_preset`` builds each.
+PRESETS = ("npsp", "customer-success")
 DAY_MS = 86_400_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # A burst shares one SystemModstamp; beyond 2,000 rows it spans more than one query page.

@@ -25,7 +25,8 @@ from .auth import AuthConfig
 from .limits import DEFAULT_DAILY_API_REQUESTS
 from .loader import load_document
 from .org import Org
-from .seed import parse_seed_spec, seed_npsp
+from .presets import seed_preset
+from .seed import parse_seed_spec
 from .state import EmulatorState, build_state
 
 CATALOG_NAME = "salesforce_npsp"
@@ -43,7 +44,7 @@ def prepare_state(
     catalog: Catalog | None = None,
     auth_config: AuthConfig | None = None,
 ) -> EmulatorState:
-    """The emulator's state from the command-line options (seed ``npsp:N``, data file, state file)."""
+    """The emulator's state from the command-line options (seed ``PRESET:N``, data file, state file)."""
     emulator = build_state(
         catalog or load_catalog(CATALOG_NAME),
         state_file=str(state) if state else None,
@@ -51,10 +52,10 @@ def prepare_state(
         auth_config=auth_config,
     )
     if seed:
-        _, records = parse_seed_spec(seed)
+        preset, records = parse_seed_spec(seed)
         # Only the admin user exists in a fresh org; a restarted one keeps its records.
         if emulator.org.total() <= 1:
-            seed_npsp(emulator.org, records)
+            seed_preset(emulator.org, preset, records)
         else:
             log.info("state file already holds %d records; not seeding", emulator.org.total())
     if load:
