@@ -11,13 +11,16 @@ import json
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     SecretStr,
+    Tag,
+    TypeAdapter,
     ValidationError,
     field_validator,
     model_validator,
@@ -41,10 +44,65 @@ class ToggleConfig(BaseModel):
     push: bool = False
 
 
-class SalesforceConfig(BaseModel):
-    """A connection to one Salesforce org."""
+class _ConnectionSettings(BaseModel):
+    """What every connection has, whatever its CRM: toggles, filters, sections, conflicts."""
 
     model_config = ConfigDict(extra="forbid")
+
+    lookback_seconds: int = Field(300, ge=0, le=86400, description="overlap of incremental pulls")
+    timeout_seconds: float = Field(60.0, gt=0)
+    conflict_policy: Literal["crm_wins", "platform_wins", "latest_wins"] = Field(
+        "latest_wins", description="who wins when a field changed on both sides since the last sync"
+    )
+    toggles: dict[str, ToggleConfig] = Field(default_factory=dict)
+    filters: dict[str, list[Condition]] = Field(default_factory=dict)
+    sections: dict[str, SectionSetting] = Field(
+        default_factory=dict,
+        description="per platform type: direction (toggles), filter, fields; custom-mapped sections",
+    )
+
+    # Names of the secret settings: encrypted at rest, never shown, left out of public_settings.
+    SECRET_NAMES: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="after")
+    def _sections_set_toggles_and_filters(self) -> Self:
+        """A section's direction is its toggles; its filter joins the type's filters."""
+        for platform_type, (pull, push) in section_toggles(self.sections).items():
+            if platform_type in self.toggles:
+                raise ValueError(
+                    f"{platform_type} has both toggles and a section direction; keep one of them"
+                )
+            self.toggles[platform_type] = ToggleConfig(pull=pull, push=push)
+        for platform_type, section in self.sections.items():
+            if section.filter:
+                self.filters[platform_type] = [*self.filters.get(platform_type, []), *section.filter]
+        return self
+
+    def required_credentials(self) -> list[str]:
+        """Names of the settings the chosen login needs."""
+        return []
+
+    @property
+    def login_text(self) -> str:
+        """How the connection signs in, for error messages."""
+        return "CRM"
+
+    def secrets(self) -> dict[str, str]:
+        """The secret values, for encryption at rest."""
+        out = {}
+        for name in self.SECRET_NAMES:
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value.get_secret_value()
+        return out
+
+    def public_settings(self) -> dict[str, Any]:
+        """Everything but secrets and toggles, JSON-ready."""
+        return self.model_dump(mode="json", exclude={*self.SECRET_NAMES, "toggles"})
+
+
+class SalesforceConfig(_ConnectionSettings):
+    """A connection to one Salesforce org."""
 
     crm: Literal["salesforce"] = "salesforce"
     profile: str = Field("npsp", description="packaged profile name or path to a profile YAML file")
@@ -58,24 +116,13 @@ class SalesforceConfig(BaseModel):
     security_token: SecretStr | None = None
     refresh_token: SecretStr | None = None
     private_key_file: Path | None = Field(None, description="PEM key for the JWT bearer flow")
-    lookback_seconds: int = Field(300, ge=0, le=86400, description="overlap of incremental pulls")
-    timeout_seconds: float = Field(60.0, gt=0)
     page_size: int = Field(2000, ge=200, le=2000, description="Sforce-Query-Options batchSize")
     incremental_field: Literal["LastModifiedDate", "SystemModstamp"] = Field(
         "LastModifiedDate",
         description="what scheduled polls compare: user changes, or all changes incl. automations",
     )
-    conflict_policy: Literal["crm_wins", "platform_wins", "latest_wins"] = Field(
-        "latest_wins", description="who wins when a field changed on both sides since the last sync"
-    )
     api_budget_share: float = Field(
         0.5, gt=0, le=1, description="share of the org's daily API limit crmsync may use"
-    )
-    toggles: dict[str, ToggleConfig] = Field(default_factory=dict)
-    filters: dict[str, list[Condition]] = Field(default_factory=dict)
-    sections: dict[str, SectionSetting] = Field(
-        default_factory=dict,
-        description="per platform type: direction (toggles), filter, fields; custom-mapped sections",
     )
     incremental_jobs: bool | None = Field(
         None, description="run the incremental jobs (standard or alternative); default: as the profile says"
@@ -89,19 +136,7 @@ class SalesforceConfig(BaseModel):
         "02:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="when the daily push runs (HH:MM, UTC)"
     )
 
-    @model_validator(mode="after")
-    def _sections_set_toggles_and_filters(self) -> SalesforceConfig:
-        """A section's direction is its toggles; its filter joins the type's filters."""
-        for platform_type, (pull, push) in section_toggles(self.sections).items():
-            if platform_type in self.toggles:
-                raise ValueError(
-                    f"{platform_type} has both toggles and a section direction; keep one of them"
-                )
-            self.toggles[platform_type] = ToggleConfig(pull=pull, push=push)
-        for platform_type, section in self.sections.items():
-            if section.filter:
-                self.filters[platform_type] = [*self.filters.get(platform_type, []), *section.filter]
-        return self
+    SECRET_NAMES: ClassVar[tuple[str, ...]] = ("client_secret", "password", "security_token", "refresh_token")
 
     @field_validator("login_url")
     @classmethod
@@ -119,24 +154,63 @@ class SalesforceConfig(BaseModel):
             "jwt": ["client_id", "username", "private_key_file"],
         }[self.auth]
 
-    def secrets(self) -> dict[str, str]:
-        """The secret values, for encryption at rest."""
-        out = {}
-        for name in ("client_secret", "password", "security_token", "refresh_token"):
-            value = getattr(self, name)
-            if value is not None:
-                out[name] = value.get_secret_value()
-        return out
-
-    def public_settings(self) -> dict[str, Any]:
-        """Everything but secrets and toggles, JSON-ready."""
-        return self.model_dump(
-            mode="json", exclude={"client_secret", "password", "security_token", "refresh_token", "toggles"}
-        )
+    @property
+    def login_text(self) -> str:
+        """How the connection signs in, for error messages."""
+        return f"the {self.auth} login"
 
 
-# One CRM so far; Bloomerang joins as a discriminated union on ``crm``.
-ConnectionConfig = SalesforceConfig
+class BloomerangConfig(_ConnectionSettings):
+    """A connection to one Bloomerang database, by its REST API v2 key."""
+
+    crm: Literal["bloomerang"]
+    profile: str = Field("bloomerang", description="packaged profile name or path to a profile YAML file")
+    api_url: str = Field("https://api.bloomerang.co/v2", description="the REST API v2 base URL")
+    api_key: SecretStr | None = Field(
+        None, description="a REST API key (Bloomerang: Settings > Integrations)"
+    )
+    rate_limit: str | None = Field(
+        None,
+        pattern=r"^\d+/\d+(\.\d+)?$",
+        description="LIMIT/SECONDS the client keeps to (Bloomerang publishes none; 429s are honoured anyway)",
+    )
+    concurrency: int = Field(4, ge=1, le=16, description="list pages fetched at once")
+    poll_minutes: int = Field(15, ge=1, le=1440, description="how often `crmsync run` pulls what changed")
+    reconcile_hours: float = Field(
+        24, gt=0, description="how often every id is listed to find records deleted in Bloomerang"
+    )
+
+    SECRET_NAMES: ClassVar[tuple[str, ...]] = ("api_key",)
+
+    @field_validator("api_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// (or http:// for a local emulator)")
+        return value.rstrip("/")
+
+    def required_credentials(self) -> list[str]:
+        """The API key."""
+        return ["api_key"]
+
+    @property
+    def login_text(self) -> str:
+        """How the connection signs in, for error messages."""
+        return "the Bloomerang connection"
+
+
+def _crm_of(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("crm", "salesforce"))
+    return str(getattr(value, "crm", "salesforce"))
+
+
+# The CRM a connection talks to is its `crm` setting (Salesforce when left out).
+ConnectionConfig = Annotated[
+    Annotated[SalesforceConfig, Tag("salesforce")] | Annotated[BloomerangConfig, Tag("bloomerang")],
+    Discriminator(_crm_of),
+]
+CONNECTION_CONFIG: TypeAdapter[SalesforceConfig | BloomerangConfig] = TypeAdapter(ConnectionConfig)
 
 
 class Config(BaseModel):
@@ -148,7 +222,7 @@ class Config(BaseModel):
     organization: str = "default"
     connections: dict[str, ConnectionConfig] = Field(default_factory=dict)
 
-    def connection(self, name: str | None) -> tuple[str, SalesforceConfig]:
+    def connection(self, name: str | None) -> tuple[str, SalesforceConfig | BloomerangConfig]:
         """The named connection, or the only one when ``name`` is None."""
         if name is None:
             if len(self.connections) == 1:
@@ -167,11 +241,9 @@ class Config(BaseModel):
         return name, self.connections[name]
 
 
-def config_hash(connection: SalesforceConfig) -> str:
+def config_hash(connection: SalesforceConfig | BloomerangConfig) -> str:
     """A fingerprint of a connection's configuration, secrets included, to detect edits."""
-    data = connection.model_dump(
-        mode="json", exclude={"client_secret", "password", "security_token", "refresh_token"}
-    )
+    data = connection.model_dump(mode="json", exclude=set(connection.SECRET_NAMES))
     data["_secrets"] = hashlib.sha256(json.dumps(connection.secrets(), sort_keys=True).encode()).hexdigest()
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -196,7 +268,7 @@ def parse_config(data: dict[str, Any], *, source: str = "crmsync.toml") -> Confi
         return Config.model_validate(resolved)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"] if p != "salesforce")
+        where = ".".join(str(p) for p in first["loc"] if p not in ("salesforce", "bloomerang"))
         raise ConfigError(f"{source}: {where}: {first['msg']}") from None
 
 

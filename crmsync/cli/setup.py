@@ -67,7 +67,9 @@ def emulate_bloomerang(
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     seed: Annotated[str | None, typer.Option("--seed", help="PRESET:N, e.g. bloomerang:1000")] = None,
     load: Annotated[Path | None, typer.Option("--load", help="JSON file of records to load")] = None,
-    state: Annotated[Path | None, typer.Option("--state", help="keep the database in this SQLite file")] = None,
+    state: Annotated[
+        Path | None, typer.Option("--state", help="keep the database in this SQLite file")
+    ] = None,
     max_take: Annotated[int, typer.Option("--max-take", help="largest page a list answers")] = 50,
     rate: Annotated[
         str | None, typer.Option("--rate", help="LIMIT/SECONDS, e.g. 100/10; over it answers 429")

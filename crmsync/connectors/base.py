@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
@@ -122,8 +123,12 @@ class Connector(Protocol):
         """Write records (update by id or upsert by external id); one result per record, in order."""
         ...
 
-    def delete(self, targets: Sequence[tuple[str, str]]) -> list[WriteResult]:
-        """Delete (key, CRM id) pairs; a record already gone counts as deleted."""
+    def delete(self, targets: Sequence[tuple[str, str, str]]) -> list[WriteResult]:
+        """Delete (key, CRM object, CRM id) triples; a record already gone counts as deleted."""
+        ...
+
+    def shared_reads(self) -> AbstractContextManager[None]:
+        """Within the block, reads may share what they fetched (one run's reads)."""
         ...
 
     def create_defaults(self, object_name: str, conditions: Sequence[Condition]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from datetime import timedelta
 import httpx
 
 from crmsync.connectors.base import Connector
-from crmsync.connectors.salesforce.client import RetryPolicy
+from crmsync.connectors.retry import RetryPolicy
 from crmsync.engine import pusher
 from crmsync.engine.apply import Scope
 from crmsync.engine.progress import Observer

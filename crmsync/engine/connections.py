@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from crmsync.config import SalesforceConfig
+from crmsync.config import CONNECTION_CONFIG
 from crmsync.engine.commands import opened
 from crmsync.engine.status import status
 from crmsync.engine.workspace import Workspace
@@ -122,7 +122,7 @@ def set_up(workspace: Workspace, name: str, data: dict[str, Any]) -> ConnectionR
         base["profile"] = current.profile
     merged = {**base, **{k: v for k, v in data.items() if v not in (None, "")}}
     try:
-        config = SalesforceConfig.model_validate(merged)
+        config = CONNECTION_CONFIG.validate_python(merged)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])

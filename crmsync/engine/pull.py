@@ -119,44 +119,48 @@ def sync_all(
     if interrupted:
         observer.note("resuming an interrupted run from its last checkpoint")
     run = _Run(engine, scope, connector, options, observer, run_id, owner, utcnow(), connector.api_calls)
-    try:
-        steps, run.linked_only = pulled_steps(scope.profile, toggles, options.only)
-        if not steps:
-            return _finish(run, runs.SUCCEEDED, NOTHING_ENABLED)
-        mappings: list[ObjectMapping] = []
-        requests: list[ReadRequest] = []
-        for mapping in (m for step in steps for m in step):
-            if options.ids is not None and not options.ids.get(mapping.object.casefold()):
-                continue
-            with _isolated(run, mapping):
-                requests.append(_request(run, mapping))
-                mappings.append(mapping)
-        if batched:
-            # An incremental poll: every object's first page in one call.
-            readers = connector.read_batch(requests)
-        else:
-            # Each object's first page is fetched while the previous object's last one is applied.
-            readers = one_after_another([partial(connector.read, request) for request in requests])
-        for mapping, request, pages in zip(mappings, requests, readers, strict=True):
-            with _isolated(run, mapping):
-                _pull_object(run, mapping, request, pages)
-        pulled = {m.type for step in steps for m in step}
-        observer.note("applying deletions and merges")
-        for platform_type, counts in apply_removals(engine, scope, pulled, run_id=run_id).items():
-            run.counts.setdefault(platform_type, Counts()).add(counts)
-        if run.errors:
-            first = next(iter(run.errors.values()))
-            return _finish(run, runs.FAILED, f"{len(run.errors)} objects failed; first: {first.message}")
-        problems = sum(c.problems for c in run.counts.values())
-        if problems:
-            return _finish(run, runs.PARTIAL, f"{problems} records failed or were skipped; see the error log")
-        return _finish(run, runs.SUCCEEDED, "all records are in step")
-    except CrmsyncError as exc:
-        _finish(run, runs.FAILED, exc.message)
-        raise
-    finally:
-        with engine.begin() as conn:
-            leases.release(conn, cid, owner)
+    # One run reads each list once where the CRM serves several objects from it (Bloomerang).
+    with connector.shared_reads():
+        try:
+            steps, run.linked_only = pulled_steps(scope.profile, toggles, options.only)
+            if not steps:
+                return _finish(run, runs.SUCCEEDED, NOTHING_ENABLED)
+            mappings: list[ObjectMapping] = []
+            requests: list[ReadRequest] = []
+            for mapping in (m for step in steps for m in step):
+                if options.ids is not None and not options.ids.get(mapping.object.casefold()):
+                    continue
+                with _isolated(run, mapping):
+                    requests.append(_request(run, mapping))
+                    mappings.append(mapping)
+            if batched:
+                # An incremental poll: every object's first page in one call.
+                readers = connector.read_batch(requests)
+            else:
+                # Each object's first page is fetched while the previous object's last one is applied.
+                readers = one_after_another([partial(connector.read, request) for request in requests])
+            for mapping, request, pages in zip(mappings, requests, readers, strict=True):
+                with _isolated(run, mapping):
+                    _pull_object(run, mapping, request, pages)
+            pulled = {m.type for step in steps for m in step}
+            observer.note("applying deletions and merges")
+            for platform_type, counts in apply_removals(engine, scope, pulled, run_id=run_id).items():
+                run.counts.setdefault(platform_type, Counts()).add(counts)
+            if run.errors:
+                first = next(iter(run.errors.values()))
+                return _finish(run, runs.FAILED, f"{len(run.errors)} objects failed; first: {first.message}")
+            problems = sum(c.problems for c in run.counts.values())
+            if problems:
+                return _finish(
+                    run, runs.PARTIAL, f"{problems} records failed or were skipped; see the error log"
+                )
+            return _finish(run, runs.SUCCEEDED, "all records are in step")
+        except CrmsyncError as exc:
+            _finish(run, runs.FAILED, exc.message)
+            raise
+        finally:
+            with engine.begin() as conn:
+                leases.release(conn, cid, owner)
 
 
 def _finish(run: _Run, status: str, message: str) -> RunResult:

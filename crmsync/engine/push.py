@@ -156,7 +156,7 @@ def _deletes(
     report: PushReport,
     entries: list[LogEntry],
 ) -> dict[Key, tuple[Node | None, WriteResult]]:
-    targets: list[tuple[str, str]] = []
+    targets: list[tuple[str, str, str]] = []
     keys: dict[str, PushItem] = {}
     with reading(engine) as conn:
         for item in items:
@@ -171,7 +171,7 @@ def _deletes(
                 continue
             key = platform_key(*item.key)
             keys[key] = item
-            targets.append((key, crm_id))
+            targets.append((key, scope.profile.mapping(item.platform_type).object, crm_id))
     results = connector.delete(targets) if targets else []
     return {keys[r.key].key: (None, r) for r in results}
 

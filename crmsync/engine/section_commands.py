@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import httpx
 
-from crmsync.connectors.salesforce.client import RetryPolicy
+from crmsync.connectors.retry import RetryPolicy
 from crmsync.engine import manual
 from crmsync.engine.commands import opened
 from crmsync.engine.daily import DailyResult, daily_push

@@ -10,9 +10,13 @@ import httpx
 from sqlalchemy.engine import Engine
 
 from crmsync.catalogs import load_catalog
-from crmsync.config import Config, SalesforceConfig, config_hash
+from crmsync.config import BloomerangConfig, Config, SalesforceConfig, config_hash
+from crmsync.connectors.base import Connector
+from crmsync.connectors.bloomerang.client import BloomerangClient
+from crmsync.connectors.bloomerang.connector import BloomerangConnector
+from crmsync.connectors.retry import RetryPolicy
 from crmsync.connectors.salesforce.auth import Credentials
-from crmsync.connectors.salesforce.client import RetryPolicy, SalesforceClient
+from crmsync.connectors.salesforce.client import SalesforceClient
 from crmsync.connectors.salesforce.connector import SalesforceConnector
 from crmsync.engine.apply import Scope
 from crmsync.engine.conflicts import POLICIES
@@ -66,7 +70,7 @@ class Workspace:
         """Dispose of database connections."""
         self.engine.dispose()
 
-    def register(self, name: str, cfg: SalesforceConfig) -> ConnectionRow:
+    def register(self, name: str, cfg: SalesforceConfig | BloomerangConfig) -> ConnectionRow:
         """Store (or update) a configured connection; toggles are applied when the config changed."""
         profile = self._checked_profile(name, cfg)
         digest = config_hash(cfg)
@@ -125,12 +129,23 @@ class Workspace:
         *,
         transport: httpx.BaseTransport | None = None,
         retry: RetryPolicy | None = None,
-    ) -> SalesforceConnector:
-        """A connector for the connection, sharing its stored token with other processes."""
-        if row.crm != "salesforce":
-            raise ConfigError(f"connection {row.name}: CRM {row.crm!r} is not supported by this version")
+    ) -> Connector:
+        """A connector for the connection (Salesforce ones share their stored token across processes)."""
         secrets: dict[str, str] = self.vault.decrypt(row.credentials) if row.credentials else {}
         settings = row.settings
+        if row.crm == "bloomerang":
+            return BloomerangConnector(
+                BloomerangClient(
+                    settings.get("api_url", "https://api.bloomerang.co/v2"),
+                    secrets.get("api_key", ""),
+                    rate=settings.get("rate_limit"),
+                    timeout=float(settings.get("timeout_seconds", 60.0)),
+                    transport=transport,
+                ),
+                concurrency=int(settings.get("concurrency", 4)),
+            )
+        if row.crm != "salesforce":
+            raise ConfigError(f"connection {row.name}: CRM {row.crm!r} is not supported by this version")
         key_file = settings.get("private_key_file")
         credentials = Credentials(
             flow=settings.get("auth", "password"),
@@ -153,12 +168,18 @@ class Workspace:
         )
         return SalesforceConnector(client, page_size=int(settings.get("page_size", 2000)))
 
-    def _checked_profile(self, name: str, cfg: SalesforceConfig) -> Profile:
+    def _checked_profile(self, name: str, cfg: SalesforceConfig | BloomerangConfig) -> Profile:
         place = f"connection {name}"
         try:
             profile = customized(load_profile(cfg.profile), cfg.sections)
         except ProfileError as exc:
             raise ConfigError(f"{place}: {exc}") from None
+        if profile.crm != cfg.crm:
+            raise ConfigError(
+                f"{place}: profile {profile.name} is for {profile.crm}, but the connection's crm is "
+                f"{cfg.crm}; "
+                f'set crm = "{profile.crm}" or choose a {cfg.crm} profile'
+            )
         for mapping in profile.objects:
             toggle = cfg.toggles.get(mapping.type)
             if mapping.pull_only and toggle is not None and toggle.push:
@@ -168,7 +189,7 @@ class Workspace:
                 )
         missing = [c for c in cfg.required_credentials() if getattr(cfg, c) in (None, "")]
         if missing:
-            raise ConfigError(f"{place}: the {cfg.auth} login needs {', '.join(missing)} in crmsync.toml")
+            raise ConfigError(f"{place}: {cfg.login_text} needs {', '.join(missing)} in crmsync.toml")
         tables = platform_tables()
         for mapping in profile.objects:
             table = tables.get(mapping.type)
@@ -203,7 +224,7 @@ class Workspace:
         return profile
 
 
-def _toggles(profile: Profile, cfg: SalesforceConfig) -> dict[str, Toggle]:
+def _toggles(profile: Profile, cfg: SalesforceConfig | BloomerangConfig) -> dict[str, Toggle]:
     default = cfg.toggles.get("default")
     result = {}
     for mapping in profile.objects:

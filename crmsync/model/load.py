@@ -15,7 +15,7 @@ from crmsync.errors import ProfileError
 from crmsync.model.order import pull_order
 from crmsync.model.profile import Condition, ObjectMapping, Profile
 
-PACKAGED = ("npsp", "contact-center", "customer-success")
+PACKAGED = ("npsp", "bloomerang", "contact-center", "customer-success")
 
 
 def load_profile(name_or_path: str | Path) -> Profile:

@@ -17,14 +17,16 @@ from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Literal
 
+from crmsync.connectors.salesforce.connector import SalesforceConnector
 from crmsync.connectors.salesforce.streaming import StreamingSession
 from crmsync.engine import cdc, pusher
 from crmsync.engine.apply import Scope
 from crmsync.engine.jobs import Ran, run_due
 from crmsync.engine.poll import connection_share, due, poll
-from crmsync.engine.pull import PullOptions
+from crmsync.engine.pull import PullOptions, sync_all
+from crmsync.engine.reconcile import reconcile
 from crmsync.engine.workspace import Workspace
-from crmsync.errors import CrmsyncError, FatalError
+from crmsync.errors import CrmsyncError, FatalError, RunBusyError
 from crmsync.store import tenancy
 from crmsync.store.db import reading
 from crmsync.store.types import utcnow
@@ -79,11 +81,15 @@ class EmbeddedRunner:
             self.options.on_event(f"admin console on {self.web.url} (JSON API under /api/v1)")
         with_rows = self._connections()
         for name in with_rows:
-            for target, kind in (
-                (self._schedule, "scheduler"),
-                (self._push, "pusher"),
-                (self._stream, "cdc"),
-            ):
+            crm = self.workspace.connection(name).crm
+            # Salesforce: org syncs (polls) and CDC; Bloomerang: a pull of what changed on an
+            # interval and a periodic id reconciliation (it has no change feed).
+            workers: tuple[tuple[Callable[[str], None], str], ...] = (
+                ((self._schedule, "scheduler"), (self._push, "pusher"), (self._stream, "cdc"))
+                if crm == "salesforce"
+                else ((self._schedule_pulls, "scheduler"), (self._push, "pusher"))
+            )
+            for target, kind in workers:
                 thread = threading.Thread(
                     target=target, args=(name,), name=f"crmsync-{kind}-{name}", daemon=True
                 )
@@ -153,9 +159,48 @@ class EmbeddedRunner:
         finally:
             connector.close()
 
+    def _schedule_pulls(self, name: str) -> None:
+        """Pull what changed every ``poll_minutes``; reconcile ids every ``reconcile_hours``."""
+        row = self.workspace.connection(name)
+        connector = self.workspace.connector(row)
+        scope = self._scope(name)
+        filters = self.workspace.filters(row)
+        options = PullOptions(
+            kind="poll",
+            lookback=timedelta(seconds=int(row.settings.get("lookback_seconds", 300))),
+            filters=filters,
+        )
+        every = timedelta(minutes=float(row.settings.get("poll_minutes", 15)))
+        reconcile_every = timedelta(hours=float(row.settings.get("reconcile_hours", 24)))
+        next_pull, next_reconcile = utcnow(), utcnow() + reconcile_every
+        try:
+            while not self.stop.is_set():
+                now = utcnow()
+                try:
+                    if now >= next_pull:
+                        result = sync_all(self.workspace.engine, scope, connector, options)
+                        next_pull = now + every
+                        self.options.on_event(f"{name}: pull {result.status}: {result.message}")
+                    if now >= next_reconcile:
+                        found = reconcile(self.workspace.engine, scope, connector, filters=filters)
+                        next_reconcile = now + reconcile_every
+                        self.options.on_event(
+                            f"{name}: reconciled ids: {sum(found.deleted.values())} deleted in the CRM, "
+                            f"{sum(found.missed.values())} missed records fetched"
+                        )
+                except RunBusyError:
+                    pass  # another pull holds the connection; try again at the next tick
+                except CrmsyncError as exc:
+                    next_pull = now + every
+                    self.options.on_event(f"{name}: scheduler: {exc.message}")
+                self.stop.wait(self.options.tick)
+        finally:
+            connector.close()
+
     def _stream(self, name: str) -> None:
         row = self.workspace.connection(name)
         connector = self.workspace.connector(row)
+        assert isinstance(connector, SalesforceConnector)
         scope = self._scope(name)
         options = PullOptions(kind="cdc", filters=self.workspace.filters(row))
         try:

@@ -152,6 +152,13 @@ pledges = _platform_table(
     parents=_GIFT_PARENTS,
 )
 
+# Appeals (Bloomerang): the solicitation a gift answered, next to its campaign.
+appeals = _platform_table(
+    "appeals",
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("active", sa.Boolean),
+)
+
 transactions = _platform_table(
     "transactions",
     sa.Column("name", sa.String(255)),
@@ -160,7 +167,13 @@ transactions = _platform_table(
     sa.Column("stage", sa.String(40)),
     sa.Column("description", sa.Text),
     sa.Column("acknowledgment_status", sa.String(40)),
-    parents={**_GIFT_PARENTS, "recurring_donation_id": "recurring_donations"},
+    sa.Column("payment_method", sa.String(40)),
+    parents={
+        **_GIFT_PARENTS,
+        "recurring_donation_id": "recurring_donations",
+        "pledge_id": "pledges",
+        "appeal_id": "appeals",
+    },
 )
 
 transaction_payments = _platform_table(
@@ -197,7 +210,12 @@ soft_credits = _platform_table(
     "soft_credits",
     sa.Column("amount", Money),
     sa.Column("role", sa.String(255)),
-    parents={"supporter_id": "supporters", "transaction_id": "transactions", "pledge_id": "pledges"},
+    parents={
+        "supporter_id": "supporters",
+        "transaction_id": "transactions",
+        "pledge_id": "pledges",
+        "donor_organization_id": "organizations",
+    },
 )
 
 subscriptions = _platform_table(

@@ -53,7 +53,8 @@ def test_emulate_bloomerang_serves_a_seeded_database_with_its_rate_limit() -> No
         first = _get_when_up(f"http://127.0.0.1:{port}/v2/constituents?take=5", BLOOMERANG_KEY)
         assert first.status_code == 200
         page = first.json()
-        assert page["ResultCount"] == 5 and page["Total"] > 5
+        assert page["ResultCount"] == 5
+        assert page["Total"] > 5
         codes = [
             httpx.get(f"http://127.0.0.1:{port}/v2/funds", headers=BLOOMERANG_KEY).status_code
             for _ in range(3)
@@ -65,7 +66,8 @@ def test_emulate_bloomerang_rejects_a_bad_seed_in_one_line() -> None:
     with _emulate("bloomerang", "--port", str(_free_port()), "--seed", "npsp:10") as process:
         output, _ = process.communicate(timeout=30)
     assert process.returncode != 0
-    assert b"bloomerang:1000" in output and b"Traceback" not in output
+    assert b"bloomerang:1000" in output
+    assert b"Traceback" not in output
 
 
 @pytest.mark.parametrize("seed", ["npsp:40"])

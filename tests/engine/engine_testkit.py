@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from crmsync.config import SalesforceConfig
-from crmsync.connectors.salesforce.client import RetryPolicy
+from crmsync.connectors.retry import RetryPolicy
 from crmsync.emulators.salesforce.server import Emulator
 from crmsync.engine.commands import run_sync_all
 from crmsync.engine.pull import RunResult

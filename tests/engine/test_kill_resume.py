@@ -32,7 +32,7 @@ CHILD = textwrap.dedent(
     """
     import json, os, sys
     from crmsync.config import SalesforceConfig
-    from crmsync.connectors.salesforce.client import RetryPolicy
+    from crmsync.connectors.retry import RetryPolicy
     from crmsync.engine.commands import run_sync_all
     from crmsync.engine.workspace import Workspace
     from crmsync.secrets import Vault

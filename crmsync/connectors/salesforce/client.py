@@ -3,39 +3,20 @@
 from __future__ import annotations
 
 import json as jsonlib
-import random
 import re
 import threading
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
+from crmsync.connectors.retry import RetryPolicy
 from crmsync.connectors.salesforce.auth import Credentials, MemoryTokenStore, Token, TokenStore, obtain_token
 from crmsync.connectors.salesforce.errors import decide, malformed
 from crmsync.errors import AuthError, ProtocolError, TransientError, UnreachableError
 
 # The org-wide figure, not the connected app's ``per-app-api-usage=`` that may follow it.
 _LIMIT = re.compile(r"(?:^|[\s,;])api-usage=(\d+)/(\d+)")
-
-
-@dataclass
-class RetryPolicy:
-    """How often and how patiently to retry transient failures (exponential, with jitter)."""
-
-    attempts: int = 5
-    base_delay: float = 0.5
-    max_delay: float = 30.0
-    sleep: Callable[[float], None] = field(default=time.sleep)
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        """Seconds to wait before attempt ``attempt`` (1-based) of a retried call."""
-        if retry_after is not None:
-            return min(retry_after, self.max_delay)
-        ceiling = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
-        return random.uniform(ceiling / 2, ceiling)
 
 
 class SalesforceClient:

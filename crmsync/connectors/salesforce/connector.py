@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -105,9 +106,13 @@ class SalesforceConnector:
         """Write records (updates by id, upserts by external id); one result per record."""
         return self._writer.write(records)
 
-    def delete(self, targets: Sequence[tuple[str, str]]) -> list[WriteResult]:
-        """Delete (key, CRM id) pairs; one result per pair."""
-        return self._writer.delete(targets)
+    def delete(self, targets: Sequence[tuple[str, str, str]]) -> list[WriteResult]:
+        """Delete (key, object, CRM id) triples; one result per triple (the id names the object)."""
+        return self._writer.delete([(key, crm_id) for key, _object, crm_id in targets])
+
+    def shared_reads(self) -> AbstractContextManager[None]:
+        """Salesforce reads are queries of their own: nothing to share."""
+        return nullcontext()
 
     def create_defaults(self, object_name: str, conditions: Sequence[Condition]) -> dict[str, Any]:
         """Field values that make a new record meet equality ``conditions`` (e.g. its record type)."""

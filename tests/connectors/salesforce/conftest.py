@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from crmsync.connectors.retry import RetryPolicy
 from crmsync.connectors.salesforce.auth import Credentials, TokenStore
-from crmsync.connectors.salesforce.client import RetryPolicy, SalesforceClient
+from crmsync.connectors.salesforce.client import SalesforceClient
 from crmsync.connectors.salesforce.connector import SalesforceConnector
 from crmsync.emulators.salesforce.auth import DEFAULT_SESSION_SECONDS
 from crmsync.emulators.salesforce.cursors import DEFAULT_IDLE_SECONDS, DEFAULT_MAX_OPEN

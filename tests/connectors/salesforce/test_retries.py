@@ -17,8 +17,8 @@ from sf_connector_testkit import (
     password_credentials,
 )
 
+from crmsync.connectors.retry import RetryPolicy
 from crmsync.connectors.salesforce.auth import MemoryTokenStore, Token
-from crmsync.connectors.salesforce.client import RetryPolicy
 from crmsync.emulators.salesforce.server import Emulator
 from crmsync.errors import (
     ProtocolError,
