@@ -37,4 +37,18 @@ default = { pull = true, push = false }
 # field = "LastName"
 # op = "!="
 # value = "Test"
+
+# A Bloomerang database (REST API v2), by its API key: Settings > Integrations > API keys.
+# [connections.bloomerang]
+# crm = "bloomerang"
+# profile = "bloomerang"
+# api_url = "https://api.bloomerang.co/v2"
+# api_key = "env:BLOOMERANG_API_KEY"
+# rate_limit = "10/1"                   # LIMIT/SECONDS the client keeps to (429s are honoured anyway)
+# concurrency = 4                       # list pages fetched at once
+# poll_minutes = 15                     # `crmsync run` pulls what changed this often
+# reconcile_hours = 24                  # and lists every id this often, to find deletions
+# [connections.bloomerang.toggles]
+# default = { pull = true, push = false }
+# supporters = { pull = true, push = true }
 """

@@ -1,4 +1,4 @@
-"""Commands that pull and show: ``sync all``, ``logs``, ``export``."""
+"""Commands that pull and show: ``sync all``, ``reconcile``, ``logs``, ``export``."""
 
 from __future__ import annotations
 
@@ -58,6 +58,37 @@ def sync_all_command(
         out.print(f"{result.message} ({result.api_calls} API calls)")
     if result.status == "partial":
         raise typer.Exit(EXIT_PARTIAL)
+
+
+@app.command()
+def reconcile(ctx: typer.Context, connection: ConnectionOption = None, as_json: JsonOption = False) -> None:
+    """List every CRM id: remove records deleted or merged away in the CRM, fetch records a pull missed.
+
+    For CRMs without a deleted-records feed (Bloomerang); `crmsync run` does it every reconcile_hours.
+    """
+    from crmsync.engine.commands import run_reconcile
+
+    workspace = open_workspace(ctx, configured=True)
+    try:
+        found = run_reconcile(workspace, connection)
+    except CrmsyncError as exc:
+        raise fail(exc) from None
+    finally:
+        workspace.close()
+    if as_json:
+        print(json_line({"deleted": found.deleted, "missed": found.missed, "api_calls": found.api_calls}))
+        return
+    deleted, missed = sum(found.deleted.values()), sum(found.missed.values())
+    out.print(
+        f"{deleted} records deleted in the CRM removed, {missed} missed records fetched "
+        f"({found.api_calls} API calls)"
+    )
+    for platform_type in sorted({*found.deleted, *found.missed}):
+        out.print(
+            f"  {platform_type}: {found.deleted.get(platform_type, 0)} removed, "
+            f"{found.missed.get(platform_type, 0)} fetched",
+            highlight=False,
+        )
 
 
 @app.command()

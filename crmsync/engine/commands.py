@@ -17,6 +17,7 @@ from crmsync.engine.apply import Scope
 from crmsync.engine.progress import Observer
 from crmsync.engine.pull import PullOptions, RunResult, sync_all
 from crmsync.engine.push import PushReport
+from crmsync.engine.reconcile import Reconciled, reconcile
 from crmsync.engine.stamp import StampResult, stamp_ids
 from crmsync.engine.workspace import Workspace
 from crmsync.errors import ConfigError
@@ -79,6 +80,19 @@ def run_sync_all(
             filters=workspace.filters(row),
         )
         return sync_all(workspace.engine, session.scope, session.connector, options, observer)
+
+
+def run_reconcile(
+    workspace: Workspace,
+    connection: str | None,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    retry: RetryPolicy | None = None,
+) -> Reconciled:
+    """List every CRM id of the pull-enabled objects: remove what the CRM deleted, fetch what was missed."""
+    with opened(workspace, connection, transport=transport, retry=retry) as session:
+        row = workspace.connection(connection)
+        return reconcile(workspace.engine, session.scope, session.connector, filters=workspace.filters(row))
 
 
 def run_push(

@@ -140,6 +140,7 @@ def settings_out(workspace: Workspace, row: ConnectionRow) -> s.SettingsOut:
     """The Sync settings screen's data."""
     current = sync_settings.read(workspace, row)
     return s.SettingsOut(
+        crm=row.crm,
         objects=[s.ObjectSettingOut.model_validate(asdict(o)) for o in current.objects],
         incremental_field=current.incremental_field,
         conflict_policy=current.conflict_policy,

@@ -109,15 +109,27 @@ def disconnect(p: Page) -> Response:
 @page
 def set_up(p: Page) -> Response:
     name = p.path["name"]
+    row = connections.find(p.workspace, name)
+    # A new connection's CRM comes from the link that led here; an existing one keeps its own.
+    crm = (
+        row.crm
+        if row
+        else ("bloomerang" if p.request.query_params.get("crm") == "bloomerang" else "salesforce")
+    )
     if p.request.method == "GET":
-        row = connections.find(p.workspace, name)
-        return p.render("set_up.html", name=name, settings=row.settings if row else {})
-    keys = ("login_url", "auth", "client_id", "client_secret", "username", "password", "security_token")
+        return p.render("set_up.html", name=name, crm=crm, settings=row.settings if row else {})
+    keys = (
+        ("api_url", "api_key", "rate_limit")
+        if crm == "bloomerang"
+        else ("login_url", "auth", "client_id", "client_secret", "username", "password", "security_token")
+    )
     data = {k: p.field(k).strip() for k in keys if p.field(k).strip()}
+    data["crm"] = crm
     try:
         connections.set_up(p.workspace, name, data)
     except ConfigError as exc:
-        return p.back(f"/integrations/{quote(name)}/set-up", error=exc.message)
+        suffix = "?crm=bloomerang" if crm == "bloomerang" and row is None else ""
+        return p.back(f"/integrations/{quote(name)}/set-up{suffix}", error=exc.message)
     return p.back("/integrations", notice=f"{name}: credentials saved (encrypted); press Test to check them")
 
 

@@ -61,7 +61,11 @@ class ConnectionList(BaseModel):
 class CredentialsIn(In):
     """Credentials are write-only: no answer ever contains them."""
 
+    crm: Literal["salesforce", "bloomerang"] | None = None
     profile: Annotated[str, Field(max_length=200)] | None = None
+    api_url: Annotated[str, Field(max_length=500)] | None = None
+    api_key: Annotated[str, Field(max_length=500)] | None = None
+    rate_limit: Annotated[str, Field(max_length=40, pattern=r"^\d+/\d+(\.\d+)?$")] | None = None
     login_url: Annotated[str, Field(max_length=500)] | None = None
     auth: Literal["password", "client_credentials", "refresh_token"] | None = None
     client_id: Annotated[str, Field(max_length=500)] | None = None
@@ -139,6 +143,7 @@ class OrgSyncList(BaseModel):
 
 
 class SettingsOut(BaseModel):
+    crm: str
     objects: list[ObjectSettingOut]
     incremental_field: str
     conflict_policy: str
