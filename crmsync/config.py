@@ -175,7 +175,7 @@ class BloomerangConfig(_ConnectionSettings):
         description="LIMIT/SECONDS the client keeps to (Bloomerang publishes none; 429s are honoured anyway)",
     )
     concurrency: int = Field(4, ge=1, le=16, description="list pages fetched at once")
-    poll_minutes: int = Field(15, ge=1, le=1440, description="how often `crmsync run` pulls what changed")
+    poll_minutes: float = Field(15, gt=0, le=1440, description="how often `crmsync run` pulls what changed")
     reconcile_hours: float = Field(
         24, gt=0, description="how often every id is listed to find records deleted in Bloomerang"
     )

@@ -21,12 +21,12 @@ from crmsync.connectors.salesforce.connector import SalesforceConnector
 from crmsync.connectors.salesforce.streaming import StreamingSession
 from crmsync.engine import cdc, pusher
 from crmsync.engine.apply import Scope
+from crmsync.engine.interval import run_interval_due
 from crmsync.engine.jobs import Ran, run_due
 from crmsync.engine.poll import connection_share, due, poll
-from crmsync.engine.pull import PullOptions, sync_all
-from crmsync.engine.reconcile import reconcile
+from crmsync.engine.pull import PullOptions
 from crmsync.engine.workspace import Workspace
-from crmsync.errors import CrmsyncError, FatalError, RunBusyError
+from crmsync.errors import CrmsyncError, FatalError
 from crmsync.store import tenancy
 from crmsync.store.db import reading
 from crmsync.store.types import utcnow
@@ -165,33 +165,14 @@ class EmbeddedRunner:
         connector = self.workspace.connector(row)
         scope = self._scope(name)
         filters = self.workspace.filters(row)
-        options = PullOptions(
-            kind="poll",
-            lookback=timedelta(seconds=int(row.settings.get("lookback_seconds", 300))),
-            filters=filters,
-        )
-        every = timedelta(minutes=float(row.settings.get("poll_minutes", 15)))
-        reconcile_every = timedelta(hours=float(row.settings.get("reconcile_hours", 24)))
-        next_pull, next_reconcile = utcnow(), utcnow() + reconcile_every
         try:
             while not self.stop.is_set():
-                now = utcnow()
                 try:
-                    if now >= next_pull:
-                        result = sync_all(self.workspace.engine, scope, connector, options)
-                        next_pull = now + every
-                        self.options.on_event(f"{name}: pull {result.status}: {result.message}")
-                    if now >= next_reconcile:
-                        found = reconcile(self.workspace.engine, scope, connector, filters=filters)
-                        next_reconcile = now + reconcile_every
-                        self.options.on_event(
-                            f"{name}: reconciled ids: {sum(found.deleted.values())} deleted in the CRM, "
-                            f"{sum(found.missed.values())} missed records fetched"
-                        )
-                except RunBusyError:
-                    pass  # another pull holds the connection; try again at the next tick
+                    for line in run_interval_due(
+                        self.workspace.engine, scope, connector, row.settings, now=utcnow(), filters=filters
+                    ):
+                        self.options.on_event(f"{name}: {line}")
                 except CrmsyncError as exc:
-                    next_pull = now + every
                     self.options.on_event(f"{name}: scheduler: {exc.message}")
                 self.stop.wait(self.options.tick)
         finally:
