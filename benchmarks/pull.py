@@ -114,7 +114,11 @@ def plan_queries(http: httpx.Client, token: dict[str, Any]) -> list[Planned]:
                 },
             )
             described[mapping.object] = info
-        request = ReadRequest(object=mapping.object, fields=read_fields(mapping), conditions=mapping.filter)
+        fields = read_fields(mapping)
+        if info.field("LastModifiedDate") is not None:
+            # As the pull does: when the record last changed decides latest_wins conflicts.
+            fields = (*fields, "LastModifiedDate")
+        request = ReadRequest(object=mapping.object, fields=fields, conditions=mapping.filter)
         # The connector selects Id and the modstamp first, then each asked field once (any case).
         select = ["Id", request.modstamp_field]
         chosen = {name.casefold() for name in select}

@@ -335,9 +335,11 @@ class Platform:
         """The pusher took every captured change and its queue is empty."""
         cid = self.connection_id()
         with reading(self.engine) as conn:
-            latest = push_state.latest_change_id(conn)
-            taken = push_state.watermark(conn, cid) or 0
-            return taken >= latest and push_state.depth(conn, self.org, cid) == 0
+            # The pusher reads changes in (txid, id) order after its watermark: drained when
+            # nothing settled lies beyond it and its queue is empty.
+            taken = push_state.watermark(conn, cid)
+            pending = push_state.changes_after(conn, self.org, taken, 1)
+            return not pending and push_state.depth(conn, self.org, cid) == 0
 
 
 def postgres_problem() -> str | None:

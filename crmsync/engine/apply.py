@@ -79,10 +79,10 @@ def apply_page(
         )
         retries.clear_failures(conn, org, cid, mapping.type, [r.id for r in gone])
     known = links.by_crm_ids(conn, org, cid, mapping.type, [r.id for r in live])
-    fresh = [r for r in live if (link := known.get(r.id)) is None or link.crm_modstamp != r.modstamp]
+    pulled = Pulled(mapping, platform_table(mapping.type))
+    fresh = [r for r in live if _fresh(r, known.get(r.id), pulled)]
     result.counts.unchanged += len(live) - len(fresh)
     parents = _parents(conn, scope, mapping, fresh)
-    pulled = Pulled(mapping, platform_table(mapping.type))
     rows: list[_Row] = []
     failures: list[tuple[str, str]] = []
     for record in fresh:
@@ -110,6 +110,17 @@ def apply_page(
         retries.clear_failures(conn, org, cid, mapping.type, [t.crm_id for t in touched])
     retries.note_failures(conn, org, cid, mapping.type, failures)
     return result
+
+
+def _fresh(record: CrmRecord, link: links.Link | None, pulled: Pulled) -> bool:
+    """Not applied yet: no link, another modstamp, or other values under the same modstamp.
+
+    CRMs stamp to the whole second, so two changes of a record within one second share a
+    modstamp; only the values tell the second from the first (compared only then: cheap).
+    """
+    if link is None or link.crm_modstamp != record.modstamp:
+        return True
+    return link.values_hash is not None and link.values_hash != pulled.fingerprint(record.values)
 
 
 def _parents(

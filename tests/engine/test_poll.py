@@ -92,8 +92,12 @@ def test_polls_pick_up_user_changes_and_system_changes_by_setting(
         org.update("Contact", contact, {"Title": "Treasurer"})
         _poll(workspace, connector)
         assert platform_state(workspace)["supporters"][contact]["title"] == "Treasurer"
-        # An automation moves only SystemModstamp: a LastModifiedDate poll does not see it...
+        # An automation moves only SystemModstamp: a LastModifiedDate poll does not see it
+        # (once a later user change moved the cursor past the overlap that re-reads it)...
+        other = live(emulator, "Contact")[1]["Id"]
         org.clock.advance(600)
+        org.update("Contact", other, {"Title": "Secretary"})
+        _poll(workspace, connector)
         org.update("Contact", contact, {"Title": "Chair"}, system=True)
         _poll(workspace, connector)
         assert platform_state(workspace)["supporters"][contact]["title"] == "Treasurer"

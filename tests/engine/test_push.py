@@ -18,6 +18,7 @@ from crmsync.engine import pusher
 from crmsync.engine.apply import Scope
 from crmsync.engine.commands import archive_locks, list_locks, run_push, run_resync, run_stamp_ids, run_sweep
 from crmsync.engine.workspace import Workspace
+from crmsync.errors import TransientError
 from crmsync.store import capture, logs, push_state, records, tenancy
 from crmsync.store.db import reading
 from crmsync.store.tables import changes, links
@@ -178,6 +179,30 @@ def test_a_lost_response_is_retried_without_duplicates(workspace: Workspace, emu
         ("Opportunity", f"transactions:{ids['gift']}"),
     ):
         assert len(_crm_by_platform_id(emulator, object_name)[key]) == 1
+
+
+def test_a_record_deleted_after_its_create_lost_its_answer_is_deleted_in_the_crm_too(
+    workspace: Workspace, emulator: Emulator
+) -> None:
+    seed_npsp(emulator.org, 150, seed=24)
+    connect(workspace, emulator, toggles={"default": {"pull": False, "push": True}})
+    with workspace.engine.begin() as conn:
+        (supporter,) = records.insert_many(
+            conn, workspace.organization_id, "supporters", [{"last_name": "Orphan", "email": None}]
+        )
+    # Every write lands in Salesforce but its answer is lost: no link is ever stored.
+    emulator.state.faults.add(
+        {"kind": "drop_after_write", "path_prefix": "/services/data/v61.0/composite", "count": 50}
+    )
+    with pytest.raises(TransientError):
+        run_push(workspace, "sf", retry=FAST)
+    emulator.state.faults.clear()
+    key = f"supporters:{supporter}"
+    assert len(_crm_by_platform_id(emulator, "Contact")[key]) == 1
+    with workspace.engine.begin() as conn:
+        records.delete(conn, workspace.organization_id, "supporters", supporter)
+    run_push(workspace, "sf", retry=FAST)
+    assert key not in _crm_by_platform_id(emulator, "Contact")
 
 
 def test_existing_crm_contact_is_matched_by_email_not_duplicated(

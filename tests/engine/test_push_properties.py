@@ -147,6 +147,11 @@ def _check(workspace: Workspace, emulator: Emulator) -> None:
             if (platform_type, platform_id) in errors and key not in by_key:
                 continue  # not lost: logged as an error (and counted towards a lock)
             assert key in by_key, f"{key} never reached Salesforce and has no error log entry"
+            if (platform_type, platform_id) not in stored:
+                # A create that went through while its answer was lost, then failed on retry
+                # until locked: logged, and a Resync links it (it upserts by the platform id).
+                assert (platform_type, platform_id) in errors, f"{key} is in Salesforce without a link"
+                continue
             assert stored[(platform_type, platform_id)] == by_key[key]["Id"], (
                 "link does not name the CRM record"
             )
