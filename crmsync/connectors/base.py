@@ -131,6 +131,10 @@ class Connector(Protocol):
         """Within the block, reads may share what they fetched (one run's reads)."""
         ...
 
+    def prefetch(self, requests: Sequence[ReadRequest]) -> None:
+        """The reads a run will make, in order: the connector may start fetching them now."""
+        ...
+
     def create_defaults(self, object_name: str, conditions: Sequence[Condition]) -> dict[str, Any]:
         """Values that make a new record meet the given equality conditions."""
         ...

@@ -137,7 +137,9 @@ def sync_all(
                 # An incremental poll: every object's first page in one call.
                 readers = connector.read_batch(requests)
             else:
-                # Each object's first page is fetched while the previous object's last one is applied.
+                # Each object's first page is fetched while the previous object's last one is
+                # applied (and where the CRM's lists serve several objects, all of them ahead).
+                connector.prefetch(requests)
                 readers = one_after_another([partial(connector.read, request) for request in requests])
             for mapping, request, pages in zip(mappings, requests, readers, strict=True):
                 with _isolated(run, mapping):

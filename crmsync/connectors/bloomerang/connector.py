@@ -118,14 +118,8 @@ class BloomerangConnector:
         if terms is not None:
             yield from self._searched(obj, ctx, request, fields, terms)
             return
-        source = SOURCES[obj.source]
-        params: dict[str, str] = {}
-        if source.orders_by_modified:
-            params.update(orderBy="LastModifiedDate", orderDirection="Asc")
+        source, params = _list_read(obj, request)
         after = request.after
-        if after is not None and after[0] and source.modified_filter:
-            since = _parse(after[0]) - request.lookback
-            params["lastModified"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
         strictly_after = (after[0], id_key(after[1])) if after and not request.lookback else None
 
         def kept(raws: list[Raw]) -> list[CrmRecord]:
@@ -152,6 +146,15 @@ class BloomerangConnector:
             yield Page(records[start : start + PAGE], total)
         if not records:
             yield Page([], total)
+
+    def prefetch(self, requests: Sequence[ReadRequest]) -> None:
+        """Start fetching, in the background and in this order, the lists these reads will page through."""
+        reads = []
+        for request in requests:
+            obj = self._object(request.object)
+            if request.ids is None and _search_terms(obj, request) is None:
+                reads.append(_list_read(obj, request))
+        self.lists.prefetch(reads)
 
     def read_batch(self, requests: Sequence[ReadRequest]) -> list[Iterator[Page]]:
         """Bloomerang has no batch call: each read on its own (sharing lists where they coincide)."""
@@ -256,6 +259,33 @@ class BloomerangConnector:
                 body = self.client.get("/transactions/designations", {"id": "|".join(chunk), "take": TAKE})
                 parents.extend(str(d["TransactionId"]) for d in body.get("Results") or [])
         return list(dict.fromkeys(parents))
+
+
+def _list_read(obj: VirtualObject, request: ReadRequest) -> tuple[Source, dict[str, str]]:
+    """The list and its parameters that serve ``request``.
+
+    Gifts are read by designation type where the mapping asks for some types only: the
+    pledges and recurring donations are a few pages of their own, and the gifts' pages are
+    shared by transactions and fund allocations (which ask for the same types).
+    """
+    source = SOURCES[obj.source]
+    params: dict[str, str] = {}
+    if source.orders_by_modified:
+        params.update(orderBy="LastModifiedDate", orderDirection="Asc")
+    after = request.after
+    if after is not None and after[0] and source.modified_filter:
+        since = _parse(after[0]) - request.lookback
+        params["lastModified"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
+    kind_field = {"transaction": "Kind", "designation": "Type"}.get(_name_of(obj))
+    for cond in request.conditions:
+        if kind_field and cond.field == kind_field and cond.op in ("=", "in") and cond.value is not None:
+            values = cond.value if isinstance(cond.value, tuple) else (cond.value,)
+            params["type"] = "|".join(sorted(str(v) for v in values))
+    return source, params
+
+
+def _name_of(obj: VirtualObject) -> str:
+    return next(name for name, known in OBJECTS.items() if known is obj)
 
 
 SEARCH = Source("/constituents/search", False, False)

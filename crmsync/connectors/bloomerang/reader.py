@@ -3,15 +3,17 @@
 A list answers its first page with ``TotalFiltered``, so every other page is known at once
 and fetched by ``concurrency`` threads (the client's rate window paces them). Inside
 :meth:`ListReader.shared`, the pages of a list read with the same parameters are kept and
-served again: a Sync All reads ``/transactions`` once for transactions, designations,
-pledges and recurring donations.
+served again: a Sync All reads ``/transactions`` once for transactions and fund
+allocations. :meth:`ListReader.prefetch` starts fetching the lists a run will read, in
+order, while the engine applies what came before: the rate limit, not the engine's work,
+then bounds a first sync.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
@@ -21,10 +23,49 @@ from crmsync.connectors.bloomerang.records import Raw, Source
 from crmsync.errors import ProtocolError
 
 TAKE = 50
-# Pages kept for sharing, at most (raw JSON bytes): a 100,000-gift database is ~150 MB.
-SHARED_BYTES = 1 << 30
 
-Params = tuple[tuple[str, str], ...]
+Params = dict[str, str]
+Key = tuple[str, tuple[tuple[str, str], ...]]
+
+
+def list_key(source: Source, params: Params) -> Key:
+    """What identifies one read of a list."""
+    return source.path, tuple(sorted(params.items()))
+
+
+class _Shared:
+    """The pages of one list read, as they arrive; readers wait for the next one."""
+
+    def __init__(self) -> None:
+        self.pages: list[bytes] = []
+        self.done = False
+        self.error: BaseException | None = None
+        self.changed = threading.Condition()
+
+    def add(self, page: bytes) -> None:
+        with self.changed:
+            self.pages.append(page)
+            self.changed.notify_all()
+
+    def finish(self, error: BaseException | None = None) -> None:
+        with self.changed:
+            self.done, self.error = True, error
+            self.changed.notify_all()
+
+    def __iter__(self) -> Iterator[bytes]:
+        index = 0
+        while True:
+            with self.changed:
+                while index >= len(self.pages) and not self.done:
+                    self.changed.wait()
+                if index < len(self.pages):
+                    page = self.pages[index]
+                elif self.error is not None:
+                    raise self.error
+                else:
+                    return
+            index += 1
+            yield page
 
 
 class ListReader:
@@ -36,13 +77,17 @@ class ListReader:
         self.take = take
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="bloomerang-page")
         self._sharing = 0
-        self._shared: dict[tuple[str, Params], list[bytes]] = {}
+        self._shared: dict[Key, _Shared] = {}
+        self._stop = threading.Event()
         self._lock = threading.Lock()
 
     @contextmanager
     def shared(self) -> Iterator[None]:
         """Within the block, a list read twice with the same parameters is fetched once."""
         with self._lock:
+            if not self._sharing:
+                # A new run: background reads of an earlier one see their own stop.
+                self._stop = threading.Event()
             self._sharing += 1
         try:
             yield
@@ -50,31 +95,78 @@ class ListReader:
             with self._lock:
                 self._sharing -= 1
                 if not self._sharing:
+                    self._stop.set()
                     self._shared.clear()
 
-    def pages(self, source: Source, params: dict[str, str]) -> Iterator[tuple[list[Raw], int]]:
+    def prefetch(self, reads: Sequence[tuple[Source, Params]]) -> None:
+        """Start fetching these list reads one after another, in the background (when shared)."""
+        if not self._sharing or not reads:
+            return
+        planned = list(dict.fromkeys(list_key(source, params) for source, params in reads))
+        threading.Thread(
+            target=self._fill_all, args=(planned, self._stop), name="bloomerang-prefetch", daemon=True
+        ).start()
+
+    def pages(self, source: Source, params: Params) -> Iterator[tuple[list[Raw], int]]:
         """(records, total filtered) per page of ``source`` with ``params``."""
-        key = (source.path, tuple(sorted(params.items())))
-        kept = self._shared.get(key)
-        if kept is not None:
-            for body in kept:
+        key = list_key(source, params)
+        if not self._sharing:
+            for body in self._fetch(key):
                 yield _records(json.loads(body))
             return
-        keep: list[bytes] | None = [] if self._sharing else None
-        for body in self._fetch(source.path, params):
-            if keep is not None:
-                keep.append(body)
+        stop = self._stop
+        found = self._entry(key, stop)
+        if found is None:
+            raise ProtocolError("the run ended while its lists were being read")
+        entry, mine = found
+        if mine:
+            # Filled in the background, so the caller applies pages while later ones arrive.
+            threading.Thread(
+                target=self._fill, args=(key, entry, stop), name="bloomerang-read", daemon=True
+            ).start()
+        for body in entry:
             yield _records(json.loads(body))
-        if keep is not None and self._sharing:
-            with self._lock:
-                if sum(len(b) for pages in self._shared.values() for b in pages) < SHARED_BYTES:
-                    self._shared[key] = keep
 
     def close(self) -> None:
         """Stop the page threads."""
+        self._stop.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def _fetch(self, path: str, params: dict[str, str]) -> Iterator[bytes]:
+    def _entry(self, key: Key, stop: threading.Event) -> tuple[_Shared, bool] | None:
+        """The shared read of ``key`` and whether the caller must fill it; None once the run ended."""
+        with self._lock:
+            if stop.is_set():
+                return None
+            entry = self._shared.get(key)
+            if entry is not None:
+                return entry, False
+            entry = self._shared[key] = _Shared()
+            return entry, True
+
+    def _fill_all(self, planned: list[Key], stop: threading.Event) -> None:
+        for key in planned:
+            found = self._entry(key, stop)
+            if found is None:
+                return
+            entry, mine = found
+            if mine:
+                self._fill(key, entry, stop)
+
+    def _fill(self, key: Key, entry: _Shared, stop: threading.Event) -> None:
+        # A fill that fails hands its error to every reader of the list: nothing is skipped.
+        try:
+            for body in self._fetch(key):
+                if stop.is_set():
+                    raise ProtocolError("the run ended while its lists were being read")
+                entry.add(body)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in every reader
+            entry.finish(exc)
+            return
+        entry.finish()
+
+    def _fetch(self, key: Key) -> Iterator[bytes]:
+        path, items = key
+        params = dict(items)
         first = self._page(path, params, 0)
         yield first
         total = _records(json.loads(first))[1]
@@ -93,7 +185,7 @@ class ListReader:
             for future in pending:
                 future.cancel()
 
-    def _page(self, path: str, params: dict[str, str], skip: int) -> bytes:
+    def _page(self, path: str, params: Params, skip: int) -> bytes:
         return self.client.get_raw(path, {**params, "skip": str(skip), "take": str(self.take)})
 
 

@@ -114,6 +114,9 @@ class SalesforceConnector:
         """Salesforce reads are queries of their own: nothing to share."""
         return nullcontext()
 
+    def prefetch(self, requests: Sequence[ReadRequest]) -> None:
+        """Nothing ahead: each object's first page is fetched while the one before is applied."""
+
     def create_defaults(self, object_name: str, conditions: Sequence[Condition]) -> dict[str, Any]:
         """Field values that make a new record meet equality ``conditions`` (e.g. its record type)."""
         defaults: dict[str, Any] = {}
