@@ -27,7 +27,7 @@ OBJECTS: dict[str, tuple[str, str, str, dict[str, tuple[str, dict[str, Any]]]]] 
     "Fund": (
         "Fund",
         "blf",
-        "GET /funds (no lastModified filter: read whole); PUT /fund/{id}; the API cannot create one",
+        "GET /funds (no lastModified filter: read whole); POST /fund, PUT /fund/{id}",
         {
             "Name": ("string", {"nillable": False, "length": 255}),
             "IsActive": ("boolean", {}),
@@ -186,7 +186,9 @@ def build() -> dict[str, Any]:
             "label": label,
             "label_plural": f"{label}s",
             "key_prefix": prefix,
-            "createable": name in ("Constituent", "Transaction", "Household", "SoftCredit"),
+            # Households are made in a constituent's Household section (the API needs a head the
+            # platform does not know); the connector answers CANNOT_CREATE, as for funds.
+            "createable": name in ("Constituent", "Transaction", "SoftCredit", "Fund", "Campaign", "Appeal"),
             "deletable": name in ("Constituent", "Transaction", "Household", "SoftCredit"),
             "updateable": name not in ("Designation", "EmailInterestSubscription"),
             "fields": all_fields,

@@ -140,6 +140,7 @@ class Workspace:
                     secrets.get("api_key", ""),
                     rate=settings.get("rate_limit"),
                     timeout=float(settings.get("timeout_seconds", 60.0)),
+                    retry=retry,
                     transport=transport,
                 ),
                 concurrency=int(settings.get("concurrency", 4)),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
 from typing import Any
 
 import httpx
@@ -27,15 +26,21 @@ from crmsync.errors import (
 
 
 class RateWindow:
-    """At most ``limit`` calls start in any sliding window of ``seconds`` (thread-safe)."""
+    """At most ``limit`` calls in any sliding window of ``seconds`` (thread-safe).
+
+    A call holds its place from its start until ``seconds`` after its answer: Bloomerang
+    counts a call when it arrives, which is after the client sent it, so a window counted
+    from the starts lets a call in a little early whenever an earlier one travelled slower.
+    """
 
     def __init__(self, limit: int, seconds: float) -> None:
         if limit < 1 or seconds <= 0:
             raise ValueError("a rate limit is LIMIT/SECONDS with LIMIT >= 1 and SECONDS > 0")
         self.limit = limit
         self.seconds = seconds
-        self._starts: deque[float] = deque()
-        self._lock = threading.Lock()
+        # [stamp, answered]: the start while the call is in flight, then its answer's time.
+        self._slots: list[list[float]] = []
+        self._changed = threading.Condition()
 
     @classmethod
     def parse(cls, text: str) -> RateWindow:
@@ -46,18 +51,26 @@ class RateWindow:
         except ValueError:
             raise ValueError(f"a rate limit is LIMIT/SECONDS, e.g. 10/1; got {text!r}") from None
 
-    def admit(self) -> None:
-        """Wait until a call may start, and count it."""
-        while True:
-            with self._lock:
+    def admit(self) -> list[float]:
+        """Wait until a call may start, and count it; hand the slot to :meth:`done` afterwards."""
+        with self._changed:
+            while True:
                 now = time.monotonic()
-                while self._starts and now - self._starts[0] >= self.seconds:
-                    self._starts.popleft()
-                if len(self._starts) < self.limit:
-                    self._starts.append(now)
-                    return
-                wait = self.seconds - (now - self._starts[0])
-            time.sleep(max(wait, 0.001))
+                self._slots = [s for s in self._slots if not (s[1] and now - s[0] >= self.seconds)]
+                if len(self._slots) < self.limit:
+                    slot = [now, 0.0]
+                    self._slots.append(slot)
+                    return slot
+                answered = [s[0] for s in self._slots if s[1]]
+                # Every call in the window still in flight: the first answer frees a place.
+                wait = self.seconds - (now - min(answered)) if answered else None
+                self._changed.wait(max(wait, 0.001) if wait is not None else None)
+
+    def done(self, slot: list[float]) -> None:
+        """The call of ``slot`` was answered (or failed): its place frees ``seconds`` from now."""
+        with self._changed:
+            slot[0], slot[1] = time.monotonic(), 1.0
+            self._changed.notify_all()
 
 
 class BloomerangClient:
@@ -126,17 +139,19 @@ class BloomerangClient:
         self._http.close()
 
     def _once(self, method: str, path: str, params: dict[str, Any] | None, body: Any, raw: bool) -> Any:
-        if self.window is not None:
-            self.window.admit()
-        with self._lock:
-            self._calls += 1
         what = f"{method} {path}"
+        slot = self.window.admit() if self.window is not None else None
         try:
+            with self._lock:
+                self._calls += 1
             response = self._http.request(method, path, params=params, json=body)
         except httpx.TimeoutException as exc:
             raise TransientError(f"Bloomerang did not answer {what} in time ({exc})") from None
         except httpx.TransportError as exc:
             raise UnreachableError(f"Bloomerang could not be reached for {what}: {exc}") from None
+        finally:
+            if slot is not None and self.window is not None:
+                self.window.done(slot)
         if response.status_code < 300:
             if raw:
                 return response.content

@@ -253,6 +253,8 @@ def records_of(
     out = []
     for raw in raws:
         for crm_id, stamp, values in obj.flatten(raw, ctx):
+            # Conditions on Id (a manual sync of one record, parents a filter keeps out) see it.
+            values["Id"] = crm_id
             if keep(values):
                 out.append(CrmRecord(crm_id, stamp, {name: values.get(name) for name in fields}))
     return out

@@ -21,13 +21,9 @@ from crmsync.errors import RecordError
 
 PLATFORM_ID = "Platform_Id__c"
 _ADDRESS = ("Street", "City", "State", "PostalCode", "Country")
-# Objects the API lets an integration create; the others are made in Bloomerang's screens.
-_CREATED_IN_SCREENS = {
-    "fund": "funds (Settings > Funds)",
-    "campaign": "campaigns (Settings > Campaigns)",
-    "appeal": "appeals (Settings > Appeals)",
-    "household": "households (a constituent's Household section)",
-}
+# Records written as they are: funds, campaigns and appeals by POST and PUT (matched by name
+# before a create, so a retry finds the first), households by PUT only: a household is made
+# of its members, which Bloomerang's household screen brings together.
 _LIST_SEGMENTS = {"fund": "fund", "campaign": "campaign", "appeal": "appeal", "household": "household"}
 
 
@@ -55,8 +51,14 @@ class BloomerangWriter:
                 )
                 for name, value in record.body.items()
             }
+            # Parents created by this very request: they can have no gifts to look among yet.
+            fresh = {
+                name
+                for name, value in record.body.items()
+                if isinstance(value, Ref) and value.key in done and done[value.key].created
+            }
             try:
-                done[record.key] = self._one(record, body)
+                done[record.key] = self._one(record, body, fresh)
             except RecordError as exc:
                 done[record.key] = WriteResult(
                     record.key, False, code=exc.code, message=exc.message, details=exc.details
@@ -91,7 +93,7 @@ class BloomerangWriter:
 
     # -- one record -----------------------------------------------------------------------
 
-    def _one(self, record: WriteRecord, body: dict[str, Any]) -> WriteResult:
+    def _one(self, record: WriteRecord, body: dict[str, Any], fresh: set[str]) -> WriteResult:
         kind = record.object.casefold()
         platform_id = record.external_id or body.get(PLATFORM_ID)
         if kind == "constituent":
@@ -99,14 +101,14 @@ class BloomerangWriter:
             crm_id = record.crm_id or self._constituent_with(platform_id)
             return self._save(record.key, "constituent", crm_id, payload)
         if kind == "transaction":
-            return self._transaction(record, body, platform_id)
+            return self._transaction(record, body, platform_id, fresh)
         if kind == "softcredit":
             return self._soft_credit(record, body)
         if kind in _LIST_SEGMENTS:
-            if record.crm_id is None:
+            if record.crm_id is None and kind == "household":
                 raise RecordError(
-                    f"Bloomerang's API cannot create {record.object} records: add it among the "
-                    f"{_CREATED_IN_SCREENS[kind]} in Bloomerang, and the next pull links it by name",
+                    "crmsync does not create Bloomerang households: a household is made of its members; "
+                    "group them in Bloomerang (a constituent's Household section) and the next pull links it",
                     code="CANNOT_CREATE",
                 )
             return self._save(record.key, _LIST_SEGMENTS[kind], record.crm_id, _plain(body))
@@ -146,7 +148,9 @@ class BloomerangWriter:
         results = found.get("Results") or []
         return str(results[0]["Id"]) if results else None
 
-    def _transaction(self, record: WriteRecord, body: dict[str, Any], platform_id: str | None) -> WriteResult:
+    def _transaction(
+        self, record: WriteRecord, body: dict[str, Any], platform_id: str | None, fresh: set[str]
+    ) -> WriteResult:
         field_id = self._field_id("Transaction")
         gift = {
             k: v for k, v in body.items() if k in ("AccountId", "Date", "Amount", "Method", "CheckNumber")
@@ -162,7 +166,7 @@ class BloomerangWriter:
         if field_id is not None and platform_id:
             line["CustomValues"] = [{"FieldId": field_id, "Value": platform_id}]
         crm_id = record.crm_id
-        if crm_id is None and gift.get("AccountId") and not _is_new(record, "AccountId"):
+        if crm_id is None and gift.get("AccountId") and "AccountId" not in fresh:
             crm_id = self._gift_with(str(gift["AccountId"]), platform_id, field_id)
         if crm_id is None:
             gift.setdefault("Method", "None")
@@ -234,8 +238,3 @@ def _typed(name: str, value: Any) -> Any:
     if name.endswith("Id") and isinstance(value, str) and value.isdigit():
         return int(value)
     return value
-
-
-def _is_new(record: WriteRecord, name: str) -> bool:
-    """The field refers to a record created in this same request (it can have no gifts yet)."""
-    return isinstance(record.body.get(name), Ref)
