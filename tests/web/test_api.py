@@ -232,7 +232,7 @@ def test_records_states_history_why_and_resync(web: Web) -> None:
     many = web.client.post(
         "/api/v1/connections/sf/records/funds/resync", json={"ids": [r["id"] for r in synced[:2]]}
     )
-    assert many.json()["pushed"] == 2
+    assert many.json()["pushed"] == 2, many.json()
     assert (
         web.client.post("/api/v1/connections/sf/records/funds/resync", json={"ids": [999999]}).status_code
         == 404
