@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -22,7 +23,6 @@ from pydantic import (
     Tag,
     TypeAdapter,
     ValidationError,
-    field_validator,
     model_validator,
 )
 
@@ -42,6 +42,16 @@ class ToggleConfig(BaseModel):
 
     pull: bool = False
     push: bool = False
+
+
+def _http_url(value: str) -> str:
+    """A CRM's base URL: https (http for a local emulator), without a trailing slash."""
+    if not value.startswith(("https://", "http://")):
+        raise ValueError("must start with https:// (or http:// for a local emulator)")
+    return value.rstrip("/")
+
+
+HttpUrlText = Annotated[str, AfterValidator(_http_url)]
 
 
 class _ConnectionSettings(BaseModel):
@@ -106,7 +116,9 @@ class SalesforceConfig(_ConnectionSettings):
 
     crm: Literal["salesforce"] = "salesforce"
     profile: str = Field("npsp", description="packaged profile name or path to a profile YAML file")
-    login_url: str = Field("https://login.salesforce.com", description="where the OAuth token endpoint is")
+    login_url: HttpUrlText = Field(
+        "https://login.salesforce.com", description="where the OAuth token endpoint is"
+    )
     api_version: str = Field("61.0", pattern=r"^\d{2}\.\d$")
     auth: Literal["password", "client_credentials", "refresh_token", "jwt"] = "password"
     client_id: str | None = None
@@ -138,13 +150,6 @@ class SalesforceConfig(_ConnectionSettings):
 
     SECRET_NAMES: ClassVar[tuple[str, ...]] = ("client_secret", "password", "security_token", "refresh_token")
 
-    @field_validator("login_url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("must start with https:// (or http:// for a local emulator)")
-        return value.rstrip("/")
-
     def required_credentials(self) -> list[str]:
         """Names of the settings the chosen auth flow needs."""
         return {
@@ -165,7 +170,7 @@ class BloomerangConfig(_ConnectionSettings):
 
     crm: Literal["bloomerang"]
     profile: str = Field("bloomerang", description="packaged profile name or path to a profile YAML file")
-    api_url: str = Field("https://api.bloomerang.co/v2", description="the REST API v2 base URL")
+    api_url: HttpUrlText = Field("https://api.bloomerang.co/v2", description="the REST API v2 base URL")
     api_key: SecretStr | None = Field(
         None, description="a REST API key (Bloomerang: Settings > Integrations)"
     )
@@ -181,13 +186,6 @@ class BloomerangConfig(_ConnectionSettings):
     )
 
     SECRET_NAMES: ClassVar[tuple[str, ...]] = ("api_key",)
-
-    @field_validator("api_url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("must start with https:// (or http:// for a local emulator)")
-        return value.rstrip("/")
 
     def required_credentials(self) -> list[str]:
         """The API key."""

@@ -14,12 +14,11 @@ from sqlalchemy.engine import Engine
 
 from crmsync.connectors.base import Connector
 from crmsync.engine.apply import Scope
+from crmsync.engine.jobs import due_at, set_due_at
 from crmsync.engine.pull import PullOptions, sync_all
 from crmsync.engine.reconcile import reconcile
 from crmsync.errors import RunBusyError
 from crmsync.model.profile import Condition
-from crmsync.store import tenancy
-from crmsync.store.db import reading
 
 NEXT_PULL = "jobs.pull.next_at"
 NEXT_RECONCILE = "jobs.reconcile.next_at"
@@ -38,18 +37,11 @@ def run_interval_due(
     done: list[str] = []
     pull_every = timedelta(minutes=float(settings.get("poll_minutes", 15)))
     reconcile_every = timedelta(hours=float(settings.get("reconcile_hours", 24)))
-    with reading(engine) as conn:
-        next_pull = _moment(
-            tenancy.get_setting(conn, scope.organization_id, NEXT_PULL, connection_id=scope.connection_id)
-        )
-        next_reconcile = _moment(
-            tenancy.get_setting(
-                conn, scope.organization_id, NEXT_RECONCILE, connection_id=scope.connection_id
-            )
-        )
+    next_pull = due_at(engine, scope, NEXT_PULL)
+    next_reconcile = due_at(engine, scope, NEXT_RECONCILE)
     if next_reconcile is None:
         # The first reconciliation comes one period after the connection is first seen.
-        _put(engine, scope, NEXT_RECONCILE, now + reconcile_every)
+        set_due_at(engine, scope, NEXT_RECONCILE, now + reconcile_every)
         next_reconcile = now + reconcile_every
     try:
         if next_pull is None or next_pull <= now:
@@ -59,11 +51,11 @@ def run_interval_due(
                 filters=dict(filters),
             )
             result = sync_all(engine, scope, connector, options)
-            _put(engine, scope, NEXT_PULL, now + pull_every)
+            set_due_at(engine, scope, NEXT_PULL, now + pull_every)
             done.append(f"pull {result.status}: {result.message} ({result.api_calls} API calls)")
         if next_reconcile <= now:
             found = reconcile(engine, scope, connector, filters=dict(filters))
-            _put(engine, scope, NEXT_RECONCILE, now + reconcile_every)
+            set_due_at(engine, scope, NEXT_RECONCILE, now + reconcile_every)
             done.append(
                 f"reconciled ids: {sum(found.deleted.values())} deleted in the CRM, "
                 f"{sum(found.missed.values())} missed records fetched ({found.api_calls} API calls)"
@@ -71,14 +63,3 @@ def run_interval_due(
     except RunBusyError as exc:
         done.append(f"waits: {exc.message}")
     return done
-
-
-def _moment(value: Any) -> datetime | None:
-    return datetime.fromisoformat(value) if isinstance(value, str) else None
-
-
-def _put(engine: Engine, scope: Scope, key: str, moment: datetime) -> None:
-    with engine.begin() as conn:
-        tenancy.put_setting(
-            conn, scope.organization_id, key, moment.isoformat(), connection_id=scope.connection_id
-        )

@@ -112,11 +112,9 @@ def run_due(
 ) -> Ran:
     """Run the connection's jobs that are due at ``now``."""
     ran = Ran()
-    org, cid = scope.organization_id, scope.connection_id
     job = incremental_job(settings, scope.profile)
-    with reading(engine) as conn:
-        next_at = _moment(tenancy.get_setting(conn, org, NEXT_INCREMENTAL, connection_id=cid))
-        daily_at = _moment(tenancy.get_setting(conn, org, NEXT_DAILY_PUSH, connection_id=cid))
+    next_at = due_at(engine, scope, NEXT_INCREMENTAL)
+    daily_at = due_at(engine, scope, NEXT_DAILY_PUSH)
     if job is not None and (next_at is None or next_at <= now):
         reason = over_budget(connector, budget_share)
         if reason is not None:
@@ -131,27 +129,31 @@ def run_due(
                 # Another pull holds the connection: try again at the next tick.
                 ran.notes.append(f"{job.name} incremental job waits: {exc.message}")
                 return ran
-        _put(engine, scope, NEXT_INCREMENTAL, now + job.every)
+        set_due_at(engine, scope, NEXT_INCREMENTAL, now + job.every)
     if not scope.profile.daily_push:
         return ran
     if daily_at is None:
         # First sight of the connection: the first daily push is at the next scheduled time.
-        _put(engine, scope, NEXT_DAILY_PUSH, next_daily_push(settings, now))
+        set_due_at(engine, scope, NEXT_DAILY_PUSH, next_daily_push(settings, now))
     elif daily_at <= now:
         try:
             ran.daily = daily_push(engine, scope, connector)
         except Exception:
-            _put(engine, scope, NEXT_DAILY_PUSH, now + DAILY_RETRY)
+            set_due_at(engine, scope, NEXT_DAILY_PUSH, now + DAILY_RETRY)
             raise
-        _put(engine, scope, NEXT_DAILY_PUSH, next_daily_push(settings, now))
+        set_due_at(engine, scope, NEXT_DAILY_PUSH, next_daily_push(settings, now))
     return ran
 
 
-def _moment(value: Any) -> datetime | None:
+def due_at(engine: Engine, scope: Scope, key: str) -> datetime | None:
+    """When the job kept under ``key`` in the connection's settings is next due (None: never set)."""
+    with reading(engine) as conn:
+        value = tenancy.get_setting(conn, scope.organization_id, key, connection_id=scope.connection_id)
     return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
-def _put(engine: Engine, scope: Scope, key: str, moment: datetime) -> None:
+def set_due_at(engine: Engine, scope: Scope, key: str, moment: datetime) -> None:
+    """Keep when the job under ``key`` is next due."""
     with engine.begin() as conn:
         tenancy.put_setting(
             conn, scope.organization_id, key, moment.isoformat(), connection_id=scope.connection_id
