@@ -8,7 +8,6 @@ imported stays when the record stops matching or the link goes.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,6 +15,7 @@ import sqlalchemy as sa
 
 from crmsync.connectors.base import CrmRecord
 from crmsync.engine.apply import Scope
+from crmsync.model.conditions import holds
 from crmsync.store import data_sources
 from crmsync.store.data_sources import DataSource
 from crmsync.store.logs import LogEntry
@@ -43,7 +43,7 @@ def extra_fields(conn: sa.Connection, scope: Scope, crm_object: str) -> list[str
 
 def matches(filters: Sequence[Mapping[str, Any]], values: Mapping[str, Any]) -> bool:
     """Whether a record's values meet every condition (SOQL semantics: text ignores case)."""
-    return all(_holds(str(c["field"]), str(c.get("op", "=")), c.get("value"), values) for c in filters)
+    return all(holds(str(c["field"]), str(c.get("op", "=")), c.get("value"), values) for c in filters)
 
 
 def route(
@@ -120,44 +120,3 @@ def _name(values: Mapping[str, Any]) -> str | None:
     parts = [values.get("FirstName"), values.get("LastName")]
     joined = " ".join(str(p) for p in parts if p)
     return joined or (str(values["Name"]) if values.get("Name") else None)
-
-
-def _holds(field: str, op: str, expected: Any, values: Mapping[str, Any]) -> bool:
-    actual = values.get(field)
-    if op in ("in", "not in"):
-        inside = any(_equal(actual, e) for e in expected or ())
-        return inside if op == "in" else not inside
-    if op == "=":
-        return _equal(actual, expected)
-    if op == "!=":
-        return not _equal(actual, expected)
-    if actual is None or expected is None:
-        return False
-    if op == "like":
-        pattern = re.escape(str(expected).casefold()).replace("%", ".*").replace("_", ".")
-        return re.fullmatch(pattern, str(actual).casefold()) is not None
-    try:
-        left, right = _comparable(actual, expected)
-        return bool({"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right}[op])
-    except (TypeError, ValueError, KeyError):
-        return False
-
-
-def _equal(actual: Any, expected: Any) -> bool:
-    if actual is None or expected is None:
-        return actual is None and expected is None
-    if isinstance(actual, str) and isinstance(expected, str):
-        return actual.strip().casefold() == expected.strip().casefold()
-    try:
-        left, right = _comparable(actual, expected)
-        return bool(left == right)
-    except (TypeError, ValueError):
-        return False
-
-
-def _comparable(actual: Any, expected: Any) -> tuple[Any, Any]:
-    if isinstance(actual, bool) or isinstance(expected, bool):
-        return str(actual).casefold(), str(expected).casefold()
-    if isinstance(actual, int | float) or isinstance(expected, int | float):
-        return float(actual), float(expected)
-    return str(actual), str(expected)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -26,6 +25,7 @@ from crmsync.connectors.bloomerang.records import (
 from crmsync.connectors.bloomerang.writer import BloomerangWriter
 from crmsync.connectors.writes import WriteRecord, WriteResult
 from crmsync.errors import QueryError, SchemaError
+from crmsync.model.conditions import meets
 from crmsync.model.profile import Condition
 
 PAGE = 500
@@ -123,7 +123,7 @@ class BloomerangConnector:
         strictly_after = (after[0], id_key(after[1])) if after and not request.lookback else None
 
         def kept(raws: list[Raw]) -> list[CrmRecord]:
-            found = records_of(obj, raws, ctx, fields, lambda values: _meets(values, request.conditions))
+            found = records_of(obj, raws, ctx, fields, lambda values: meets(request.conditions, values))
             if strictly_after is not None:
                 found = [r for r in found if ((r.modstamp or ""), id_key(r.id)) > strictly_after]
             found.sort(key=lambda r: ((r.modstamp or ""), id_key(r.id)))
@@ -223,7 +223,7 @@ class BloomerangConnector:
             records = [
                 r
                 for r in records_of(
-                    obj, body.get("Results") or [], ctx, fields, lambda v: _meets(v, request.conditions)
+                    obj, body.get("Results") or [], ctx, fields, lambda v: meets(request.conditions, v)
                 )
                 if r.id in want
             ]
@@ -244,7 +244,7 @@ class BloomerangConnector:
                 people = [r for r in raws if r.get("Type") in ("Individual", "Organization")]
                 records = [
                     r
-                    for r in records_of(obj, people, ctx, fields, lambda v: _meets(v, request.conditions))
+                    for r in records_of(obj, people, ctx, fields, lambda v: meets(request.conditions, v))
                     if r.id not in seen
                 ]
                 seen.update(r.id for r in records)
@@ -316,40 +316,3 @@ def _parse(stamp: str) -> datetime:
             f"the stored cursor {stamp!r} is not a Bloomerang timestamp; run a Sync All"
         ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _meets(values: dict[str, Any], conditions: Sequence[Condition]) -> bool:
-    return all(_holds(values.get(c.field), c) for c in conditions)
-
-
-def _holds(value: Any, cond: Condition) -> bool:
-    wanted = cond.value
-    if cond.op in ("in", "not in"):
-        options = {_comparable(v) for v in (wanted if isinstance(wanted, tuple) else (wanted,))}
-        return bool((_comparable(value) in options) == (cond.op == "in"))
-    if cond.op == "=":
-        return bool(_comparable(value) == _comparable(wanted))
-    if cond.op == "!=":
-        return bool(_comparable(value) != _comparable(wanted))
-    if cond.op == "like":
-        pattern = str(wanted).replace("%", "*").replace("_", "?").casefold()
-        return value is not None and fnmatch.fnmatchcase(str(value).casefold(), pattern)
-    if value is None or wanted is None:
-        return False
-    left, right = _comparable(value), _comparable(wanted)
-    try:
-        return bool({"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right}[cond.op])
-    except TypeError:
-        return False
-
-
-def _comparable(value: Any) -> Any:
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int | float):
-        return float(value)
-    text = str(value)
-    try:
-        return float(text) if text.replace(".", "", 1).lstrip("-").isdigit() else text.casefold()
-    except ValueError:
-        return text.casefold()
