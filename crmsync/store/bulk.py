@@ -115,7 +115,7 @@ def select_in(
         size = min(step, 1 << max(3, (len(part) - 1).bit_length()))
         part += [part[-1]] * (size - len(part))
         sql = _select_sql(dialect, table, tuple(columns), tuple(where), key, size)
-        found.extend(conn.exec_driver_sql(sql, (*fixed, *part)))
+        found.extend(conn.exec_driver_sql(sql, (*fixed, *part)).fetchall())
     results = [
         (i, p) for i, name in enumerate(columns) if (p := _result_processor(dialect, table.c[name].type))
     ]

@@ -12,6 +12,7 @@ from alembic.config import Config
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
+from crmsync import jsontext
 from crmsync.errors import ConfigError
 
 DEFAULT_URL = "sqlite:///crmsync.db"
@@ -39,7 +40,14 @@ def create_db_engine(url: str, *, schema: str | None = None, echo: bool = False)
     else:
         raise ConfigError(f"database {backend!r} is not supported; use SQLite or PostgreSQL")
     try:
-        engine = sa.create_engine(parsed, connect_args=connect_args, echo=echo, pool_pre_ping=True)
+        engine = sa.create_engine(
+            parsed,
+            connect_args=connect_args,
+            echo=echo,
+            pool_pre_ping=True,
+            json_serializer=jsontext.dumps,
+            json_deserializer=jsontext.loads,
+        )
     except NoSuchModuleError:
         raise ConfigError(
             f"no driver for {parsed.drivername}; use postgresql+psycopg:// (pip install 'crmsync[postgres]')"

@@ -11,13 +11,13 @@ then bounds a first sync.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
+from crmsync import jsontext
 from crmsync.connectors.bloomerang.client import BloomerangClient
 from crmsync.connectors.bloomerang.records import Raw, Source
 from crmsync.errors import ProtocolError
@@ -112,7 +112,7 @@ class ListReader:
         key = list_key(source, params)
         if not self._sharing:
             for body in self._fetch(key):
-                yield _records(json.loads(body))
+                yield _records(jsontext.loads(body))
             return
         stop = self._stop
         found = self._entry(key, stop)
@@ -125,7 +125,7 @@ class ListReader:
                 target=self._fill, args=(key, entry, stop), name="bloomerang-read", daemon=True
             ).start()
         for body in entry:
-            yield _records(json.loads(body))
+            yield _records(jsontext.loads(body))
 
     def close(self) -> None:
         """Stop the page threads."""
@@ -169,7 +169,7 @@ class ListReader:
         params = dict(items)
         first = self._page(path, params, 0)
         yield first
-        total = _records(json.loads(first))[1]
+        total = _records(jsontext.loads(first))[1]
         skips = list(range(self.take, total, self.take))
         # A window of pages in flight, yielded in order: memory stays bounded.
         window = max(self.concurrency * 2, 2)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json as jsonlib
 import re
 import threading
 from collections.abc import Mapping
@@ -10,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from crmsync import jsontext
 from crmsync.connectors.retry import RetryPolicy
 from crmsync.connectors.salesforce.auth import Credentials, MemoryTokenStore, Token, TokenStore, obtain_token
 from crmsync.connectors.salesforce.errors import decide, malformed
@@ -165,7 +165,7 @@ class SalesforceClient:
         if response.status_code == 204:
             return "ok", None
         try:
-            body = jsonlib.loads(content) if content else None
+            body = jsontext.loads(content) if content else None
         except ValueError:
             # As httpx's Response.text decodes it.
             text = content.decode(response.encoding or "utf-8", errors="replace")
