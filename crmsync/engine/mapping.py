@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import sys
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -12,14 +11,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from crmsync import jsontext
 from crmsync.engine.conflicts import number_text
 from crmsync.errors import RecordError
 from crmsync.model.profile import ObjectMapping
 from crmsync.store.types import UTCDateTime
 
-# json.dumps builds a new encoder whenever it is given options; fingerprints reuse this one
-# (same options, so the same text and hash).
-_FINGERPRINT_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
 # Values _canonical() returns unchanged (most CRM values): asked first, they skip a call.
 _AS_IS = frozenset({str, bool, type(None)})
 
@@ -112,8 +109,7 @@ class Pulled:
             for crm in self._crm_fields
         }
         picked.update({crm: values.get(crm) for crm in self._lookups})
-        blob = _FINGERPRINT_JSON.encode(picked)
-        return hashlib.blake2b(blob.encode("utf-8"), digest_size=16).hexdigest()
+        return hashlib.blake2b(jsontext.canonical(picked), digest_size=16).hexdigest()
 
 
 def _text_limit(column: sa.Column[Any]) -> int:
@@ -126,19 +122,6 @@ def _text_limit(column: sa.Column[Any]) -> int:
     return kind.length if kind.length is not None else sys.maxsize
 
 
-def map_pulled(mapping: ObjectMapping, table: sa.Table, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Platform column values of the fields that flow from the CRM."""
-    return Pulled(mapping, table).values(values)
-
-
-def fingerprint(mapping: ObjectMapping, values: Mapping[str, Any]) -> str:
-    """A hash of the mapped CRM values (fields and lookups), to skip unchanged re-reads and echoes."""
-    picked = {f.crm: _canonical(values.get(f.crm)) for f in mapping.pulled_fields()}
-    picked.update({lookup.crm: values.get(lookup.crm) for lookup in mapping.lookups})
-    blob = _FINGERPRINT_JSON.encode(picked)
-    return hashlib.blake2b(blob.encode("utf-8"), digest_size=16).hexdigest()
-
-
 def _canonical(value: Any) -> Any:
     # 10, 10.0 and "10.00" are the same amount; hash them alike.
     if isinstance(value, bool) or value is None:
@@ -146,14 +129,3 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, int | float | Decimal):
         return number_text(value)
     return value
-
-
-def same_value(old: Any, new: Any) -> bool:
-    """Equality that treats 10 and Decimal('10.00') and equal instants alike."""
-    if (
-        isinstance(old, int | float | Decimal)
-        and isinstance(new, int | float | Decimal)
-        and not isinstance(old, bool)
-    ):
-        return Decimal(str(old)) == Decimal(str(new))
-    return bool(old == new)
