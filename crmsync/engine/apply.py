@@ -4,6 +4,9 @@ For each live record: skip it if its version was already applied; resolve its lo
 through links (a missing parent fails the record, never creates it incomplete); find its
 platform row (link first, then the profile's matching rules); create or update it; stamp
 the link. Deleted and merged-away records are noted for the end of the run.
+
+The first half (:func:`prepare`) only reads; :mod:`crmsync.engine.plan` also uses it to
+work out a page's writes before the page's transaction.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from crmsync.connectors.base import CrmRecord
-from crmsync.engine.conflicts import Conflict, Policy, merge, normalized, snapshot
+from crmsync.engine import pull_entries
+from crmsync.engine.conflicts import Policy, merge, normalized
 from crmsync.engine.counts import Counts
-from crmsync.engine.mapping import Pulled, parse_crm_datetime
+from crmsync.engine.mapping import Pulled, digest_of, parse_crm_datetime
 from crmsync.errors import RecordError
 from crmsync.model.profile import ObjectMapping, Profile
 from crmsync.store import links, records, retries
@@ -39,21 +43,24 @@ class Scope:
 
 
 @dataclass
-class _Row:
+class Row:
+    """A fresh record of a page, mapped and resolved, and where it goes on the platform."""
+
     record: CrmRecord
     values: dict[str, Any]
     digest: str
+    # The mapped values both sides hold after this sync (stored on the link): the CRM's,
+    # unless merging with the platform row decides otherwise.
+    synced: dict[str, Any]
     platform_id: int | None = None
     matched_by: str | None = None
-    # The mapped values both sides hold after this sync (stored on the link).
-    synced: dict[str, Any] | None = None
 
 
 # What a lookup target type without any linked parent on the page resolves against.
 _NO_PARENTS: dict[str, int] = {}
 
 # A create (changed columns None) or an update (the changed columns) of one row.
-Write = tuple[_Row, dict[str, Any] | None]
+Write = tuple[Row, dict[str, Any] | None]
 
 
 @dataclass
@@ -64,63 +71,104 @@ class PageResult:
     logs: list[LogEntry] = field(default_factory=list)
 
 
+@dataclass
+class Prepared:
+    """A page sorted out before anything is written: what is gone, what is fresh, what failed."""
+
+    gone: list[CrmRecord]
+    # The links of the page's live records, as read.
+    known: dict[str, Link]
+    # The fresh records that map and resolve; platform_id set where a link exists.
+    rows: list[Row]
+    # (CRM id, message) of the records that do not, each with its entry in result.logs.
+    failures: list[tuple[str, str]]
+    result: PageResult
+
+
 def apply_page(
     conn: sa.Connection, scope: Scope, mapping: ObjectMapping, page: Sequence[CrmRecord]
 ) -> PageResult:
     """Apply ``page`` (records of ``mapping.object``) and return what happened."""
+    prepared = prepare(conn, scope, mapping, page)
+    note_gone(conn, scope, mapping, prepared.gone)
+    _match(conn, scope, mapping, [r for r in prepared.rows if r.platform_id is None])
+    touched = _write(conn, scope, mapping, prepared)
+    # Which links exist is known from the start of the page: links.write need not ask again.
+    links.write(conn, scope.organization_id, scope.connection_id, touched, existing=prepared.known.keys())
+    note_outcome(conn, scope, mapping, [t.crm_id for t in touched], prepared.failures)
+    return prepared.result
+
+
+def prepare(conn: sa.Connection, scope: Scope, mapping: ObjectMapping, page: Sequence[CrmRecord]) -> Prepared:
+    """Read what ``page`` needs (its links, its parents) and map its fresh records; writes nothing."""
     result = PageResult()
     result.counts.fetched = len(page)
     org, cid = scope.organization_id, scope.connection_id
     gone = [r for r in page if r.deleted]
     live = [r for r in page if not r.deleted]
-    if gone:
-        retries.note_removals(
-            conn, org, cid, [retries.Removal(mapping.type, r.id, r.master_id) for r in gone]
-        )
-        retries.clear_failures(conn, org, cid, mapping.type, [r.id for r in gone])
     known = links.by_crm_ids(conn, org, cid, mapping.type, [r.id for r in live])
     pulled = Pulled(mapping, platform_table(mapping.type))
-    fresh = [r for r in live if _fresh(r, known.get(r.id), pulled)]
-    result.counts.unchanged += len(live) - len(fresh)
-    parents = _parents(conn, scope, mapping, fresh)
-    rows: list[_Row] = []
+    candidates = [r for r in live if _maybe_fresh(r, known.get(r.id))]
+    result.counts.unchanged += len(live) - len(candidates)
+    lookups = _Lookups(mapping, _parents(conn, scope, mapping, candidates))
+    rows: list[Row] = []
     failures: list[tuple[str, str]] = []
-    for record in fresh:
+    for record in candidates:
         try:
             values = pulled.values(record.values)
-            _resolve(mapping, record, parents, values)
+            lookups.resolve(record, values)
         except RecordError as exc:
             failures.append((record.id, exc.message))
-            result.logs.append(_failure(mapping, record, exc))
+            result.logs.append(pull_entries.failed(mapping, record, exc))
             if exc.code == "PARENT_MISSING":
                 result.counts.skipped += 1
             else:
                 result.counts.failed += 1
             continue
-        row = _Row(record, values, pulled.fingerprint(record.values))
+        synced = pulled.synced(values)
+        digest = digest_of(synced)
         link = known.get(record.id)
-        row.platform_id = link.platform_id if link is not None else None
-        rows.append(row)
-    _match(conn, scope, mapping, [r for r in rows if r.platform_id is None])
-    touched = _write(conn, scope, mapping, rows, known, result, failures)
-    # Which links exist is known from the start of the page: links.write need not ask again.
-    links.write(conn, org, cid, touched, existing=known.keys())
+        if link is not None and link.crm_modstamp == record.modstamp and link.values_hash == digest:
+            result.counts.unchanged += 1
+            continue
+        rows.append(
+            Row(record, values, digest, synced, platform_id=link.platform_id if link is not None else None)
+        )
+    return Prepared(gone, known, rows, failures, result)
+
+
+def note_gone(conn: sa.Connection, scope: Scope, mapping: ObjectMapping, gone: Sequence[CrmRecord]) -> None:
+    """Deleted and merged-away records: removed at the end of the run, never retried."""
+    if not gone:
+        return
+    org, cid = scope.organization_id, scope.connection_id
+    retries.note_removals(conn, org, cid, [retries.Removal(mapping.type, r.id, r.master_id) for r in gone])
+    retries.clear_failures(conn, org, cid, mapping.type, [r.id for r in gone])
+
+
+def note_outcome(
+    conn: sa.Connection,
+    scope: Scope,
+    mapping: ObjectMapping,
+    written: Sequence[str],
+    failures: Sequence[tuple[str, str]],
+) -> None:
+    """Records written (by CRM id) wait no more; failed ones are fetched again on the next pull."""
+    org, cid = scope.organization_id, scope.connection_id
     # Almost always nothing waits: one indexed probe instead of deleting by every id of the page.
-    if touched and retries.any_waiting(conn, org, cid, mapping.type):
-        retries.clear_failures(conn, org, cid, mapping.type, [t.crm_id for t in touched])
+    if written and retries.any_waiting(conn, org, cid, mapping.type):
+        retries.clear_failures(conn, org, cid, mapping.type, written)
     retries.note_failures(conn, org, cid, mapping.type, failures)
-    return result
 
 
-def _fresh(record: CrmRecord, link: links.Link | None, pulled: Pulled) -> bool:
-    """Not applied yet: no link, another modstamp, or other values under the same modstamp.
+def _maybe_fresh(record: CrmRecord, link: links.Link | None) -> bool:
+    """Not known to be applied: no link, another modstamp, or the same modstamp with a values hash.
 
     CRMs stamp to the whole second, so two changes of a record within one second share a
-    modstamp; only the values tell the second from the first (compared only then: cheap).
+    modstamp; only the values tell the second from the first: such a record is mapped and
+    its values' digest compared with the link's.
     """
-    if link is None or link.crm_modstamp != record.modstamp:
-        return True
-    return link.values_hash is not None and link.values_hash != pulled.fingerprint(record.values)
+    return link is None or link.crm_modstamp != record.modstamp or link.values_hash is not None
 
 
 def _parents(
@@ -128,7 +176,7 @@ def _parents(
 ) -> dict[str, dict[str, int]]:
     """For every target type of the mapping's lookups: CRM id -> platform id, for this page.
 
-    A parent is taken from the first target type that has it (see _resolve), so a later
+    A parent is taken from the first target type that has it (see _Lookups), so a later
     target type is asked only for the parents the earlier ones lack: an AccountId is looked
     up among organizations only when it is no household.
     """
@@ -145,42 +193,50 @@ def _parents(
     return found
 
 
-def _resolve(
-    mapping: ObjectMapping, record: CrmRecord, parents: dict[str, dict[str, int]], values: dict[str, Any]
-) -> None:
-    """Set the lookup columns of ``values``; RecordError when a parent is missing."""
-    for lookup in mapping.lookups:
-        crm_value = record.values.get(lookup.crm)
-        for target in lookup.targets:
-            values[target.column] = None
-        if not crm_value:
-            if lookup.required:
+class _Lookups:
+    """A mapping's lookups with a page's parents, ready to resolve the page's records."""
+
+    def __init__(self, mapping: ObjectMapping, parents: dict[str, dict[str, int]]) -> None:
+        self._mapping = mapping
+        self._unset = {t.column: None for lookup in mapping.lookups for t in lookup.targets}
+        self._lookups = [
+            (lookup, [(t.column, parents.get(t.type, _NO_PARENTS)) for t in lookup.targets])
+            for lookup in mapping.lookups
+        ]
+
+    def resolve(self, record: CrmRecord, values: dict[str, Any]) -> None:
+        """Set the lookup columns of ``values``; RecordError when a parent is missing."""
+        values.update(self._unset)
+        for lookup, targets in self._lookups:
+            crm_value = record.values.get(lookup.crm)
+            if not crm_value:
+                if lookup.required:
+                    raise RecordError(
+                        f"{self._mapping.object} {record.id} has no {lookup.crm}, which "
+                        f"{self._mapping.label_text} need; set it in the CRM",
+                        code="PARENT_MISSING",
+                        fields=(lookup.crm,),
+                    )
+                continue
+            # The first target type that has the parent (platform ids are never None).
+            for column, known in targets:
+                platform_id = known.get(crm_value)
+                if platform_id is not None:
+                    values[column] = platform_id
+                    break
+            else:
+                types = " or ".join(t.type.replace("_", " ") for t in lookup.targets)
                 raise RecordError(
-                    f"{mapping.object} {record.id} has no {lookup.crm}, which "
-                    f"{mapping.label_text} need; set it in the CRM",
+                    f"skipped {self._mapping.object} {record.id}: its parent {crm_value} ({lookup.crm}) is "
+                    f"not in the platform as {types}; pull that record first (check its pull toggle and "
+                    "filter). crmsync retries this record on the next pull",
                     code="PARENT_MISSING",
                     fields=(lookup.crm,),
+                    details={"parent_id": crm_value, "parent_field": lookup.crm},
                 )
-            continue
-        # The first target type that has the parent (platform ids are never None).
-        for target in lookup.targets:
-            platform_id = parents.get(target.type, _NO_PARENTS).get(crm_value)
-            if platform_id is not None:
-                values[target.column] = platform_id
-                break
-        else:
-            types = " or ".join(t.type.replace("_", " ") for t in lookup.targets)
-            raise RecordError(
-                f"skipped {mapping.object} {record.id}: its parent {crm_value} ({lookup.crm}) is not in the "
-                f"platform as {types}; pull that record first (check its pull toggle and filter). "
-                "crmsync retries this record on the next pull",
-                code="PARENT_MISSING",
-                fields=(lookup.crm,),
-                details={"parent_id": crm_value, "parent_field": lookup.crm},
-            )
 
 
-def _match(conn: sa.Connection, scope: Scope, mapping: ObjectMapping, unlinked: list[_Row]) -> None:
+def _match(conn: sa.Connection, scope: Scope, mapping: ObjectMapping, unlinked: list[Row]) -> None:
     """Attach unlinked rows to existing platform rows by the profile's matching rules."""
     if not unlinked or not mapping.match:
         return
@@ -215,21 +271,14 @@ def _match(conn: sa.Connection, scope: Scope, mapping: ObjectMapping, unlinked: 
                 row.matched_by = ", ".join(rule.columns)
 
 
-def _write(
-    conn: sa.Connection,
-    scope: Scope,
-    mapping: ObjectMapping,
-    rows: list[_Row],
-    known: dict[str, Link],
-    result: PageResult,
-    failures: list[tuple[str, str]],
-) -> list[NewLink]:
+def _write(conn: sa.Connection, scope: Scope, mapping: ObjectMapping, prepared: Prepared) -> list[NewLink]:
     org = scope.organization_id
-    creates = [r for r in rows if r.platform_id is None]
-    existing = [r for r in rows if r.platform_id is not None]
+    known, result, failures = prepared.known, prepared.result, prepared.failures
+    creates = [r for r in prepared.rows if r.platform_id is None]
+    existing = [r for r in prepared.rows if r.platform_id is not None]
     current = records.get_many(conn, org, mapping.type, [r.platform_id for r in existing if r.platform_id])
     touched: list[NewLink] = []
-    updates: list[tuple[_Row, dict[str, Any]]] = []
+    updates: list[tuple[Row, dict[str, Any]]] = []
     for row in existing:
         assert row.platform_id is not None
         before = current.get(row.platform_id)
@@ -248,10 +297,10 @@ def _write(
             platform_modified_at=before.get("updated_at"),
         )
         row.synced = _agreed(row.values, before, changed, link.synced_values if link else None)
-        result.logs.extend(_conflict(mapping, row, c) for c in conflicts)
+        result.logs.extend(pull_entries.conflict(mapping, row.record, row.platform_id, c) for c in conflicts)
         if not changed and row.matched_by is None:
             result.counts.unchanged += 1
-            touched.append(_link(mapping, row))
+            touched.append(new_link(mapping, row))
             continue
         updates.append((row, changed))
     writes: list[Write] = [(r, None) for r in creates]
@@ -260,20 +309,26 @@ def _write(
         if error:
             result.counts.failed += 1
             failures.append((row.record.id, error))
-            result.logs.append(_failure(mapping, row.record, RecordError(error, code="PLATFORM_REJECTED")))
+            result.logs.append(
+                pull_entries.failed(mapping, row.record, RecordError(error, code="PLATFORM_REJECTED"))
+            )
             continue
-        touched.append(_link(mapping, row))
-        result.logs.append(_success(mapping, row, written))
+        assert row.platform_id is not None
+        touched.append(new_link(mapping, row))
         if written is None:
+            result.logs.append(pull_entries.created(mapping, row.record, row.platform_id))
             result.counts.created += 1
         else:
+            result.logs.append(
+                pull_entries.updated(mapping, row.record, row.platform_id, written, matched_by=row.matched_by)
+            )
             result.counts.updated += 1
     return touched
 
 
 def _guarded(
     conn: sa.Connection, org: int, mapping: ObjectMapping, writes: list[Write]
-) -> list[tuple[_Row, dict[str, Any] | None, str]]:
+) -> list[tuple[Row, dict[str, Any] | None, str]]:
     """Write in bulk; if the database rejects the batch, row by row so one bad row fails alone."""
     try:
         with conn.begin_nested():
@@ -311,11 +366,17 @@ def _bulk(conn: sa.Connection, org: int, mapping: ObjectMapping, writes: list[Wr
     )
 
 
-def _link(mapping: ObjectMapping, row: _Row) -> NewLink:
+def new_link(mapping: ObjectMapping, row: Row) -> NewLink:
+    """The link to store for ``row`` once it is written."""
     assert row.platform_id is not None
-    synced = row.synced if row.synced is not None else snapshot(row.values)
     return NewLink(
-        mapping.type, row.platform_id, mapping.object, row.record.id, row.record.modstamp, row.digest, synced
+        mapping.type,
+        row.platform_id,
+        mapping.object,
+        row.record.id,
+        row.record.modstamp,
+        row.digest,
+        row.synced,
     )
 
 
@@ -337,65 +398,3 @@ def _modified_at(record: CrmRecord) -> Any:
         return parse_crm_datetime(str(stamp)) if stamp else None
     except ValueError:
         return None
-
-
-def _conflict(mapping: ObjectMapping, row: _Row, conflict: Conflict) -> LogEntry:
-    winner = "the CRM's" if conflict.winner == "crm" else "the platform's"
-    return LogEntry(
-        data_type=mapping.type,
-        action="update",
-        direction="pull",
-        status="processed",
-        message=(
-            f"conflict on {mapping.label_text} {row.platform_id} field {conflict.column}: CRM "
-            f"{normalized(conflict.crm_value)!r}, platform {normalized(conflict.platform_value)!r} "
-            f"(last synced {conflict.synced_value!r}); kept {winner} value, {conflict.reason}"
-        ),
-        crm_id=row.record.id,
-        platform_id=row.platform_id,
-        details={"conflict": conflict.as_details()},
-    )
-
-
-def _success(mapping: ObjectMapping, row: _Row, changed: dict[str, Any] | None) -> LogEntry:
-    noun = mapping.label_text.rstrip("s") if mapping.label_text.endswith("s") else mapping.label_text
-    if changed is None:
-        return LogEntry(
-            data_type=mapping.type,
-            action="create",
-            direction="pull",
-            status="processed",
-            message=f"created {noun} {row.platform_id} from {mapping.object} {row.record.id}",
-            crm_id=row.record.id,
-            platform_id=row.platform_id,
-        )
-    how = f" (matched by {row.matched_by})" if row.matched_by else ""
-    names = ", ".join(sorted(changed)) or "no fields"
-    return LogEntry(
-        data_type=mapping.type,
-        action="update",
-        direction="pull",
-        status="processed",
-        message=f"updated {noun} {row.platform_id} from {mapping.object} {row.record.id}{how}: {names}",
-        crm_id=row.record.id,
-        platform_id=row.platform_id,
-        details={"changed": {k: _json(v) for k, v in changed.items()}},
-    )
-
-
-def _failure(mapping: ObjectMapping, record: CrmRecord, exc: RecordError) -> LogEntry:
-    return LogEntry(
-        data_type=mapping.type,
-        action="pull",
-        direction="pull",
-        status="error",
-        message=exc.message,
-        crm_id=record.id,
-        details={"code": exc.code, "fields": list(exc.fields), **exc.details},
-    )
-
-
-def _json(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)

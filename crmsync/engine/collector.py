@@ -16,51 +16,32 @@ one to finish unless something else changed it meanwhile.
 from __future__ import annotations
 
 import gc
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from crmsync.engine.held import HeldSetting
 
 # Net allocations between young collections while a pull runs: above what a page of 2,000
 # records keeps alive, small enough that a young collection stays a matter of milliseconds.
 YOUNG_THRESHOLD = 20_000
 
 
-class _Holder:
-    """Who holds the raised threshold, and what to put back."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.count = 0
-        self.saved: tuple[int, int, int] | None = None
-        self.raised: tuple[int, int, int] | None = None
-
-    def enter(self) -> None:
-        with self.lock:
-            if self.count == 0:
-                young, middle, old = gc.get_threshold()
-                if gc.isenabled() and 0 < young < YOUNG_THRESHOLD:
-                    self.saved = (young, middle, old)
-                    self.raised = (YOUNG_THRESHOLD, middle, old)
-                    gc.set_threshold(*self.raised)
-            self.count += 1
-
-    def leave(self) -> None:
-        with self.lock:
-            self.count -= 1
-            if self.count == 0 and self.saved is not None:
-                if gc.get_threshold() == self.raised:
-                    gc.set_threshold(*self.saved)
-                self.saved = self.raised = None
+def _raised(threshold: tuple[int, int, int]) -> tuple[int, int, int] | None:
+    young, middle, old = threshold
+    if gc.isenabled() and 0 < young < YOUNG_THRESHOLD:
+        return (YOUNG_THRESHOLD, middle, old)
+    return None
 
 
-_HOLDER = _Holder()
+def _set_threshold(threshold: tuple[int, int, int]) -> None:
+    gc.set_threshold(*threshold)
+
+
+_THRESHOLD = HeldSetting(gc.get_threshold, _set_threshold, _raised)
 
 
 @contextmanager
 def fewer_collections() -> Iterator[None]:
     """Within the block (in any thread), the young generation is at least YOUNG_THRESHOLD."""
-    _HOLDER.enter()
-    try:
+    with _THRESHOLD.held():
         yield
-    finally:
-        _HOLDER.leave()

@@ -1,10 +1,10 @@
-"""CRM values -> platform values, typed by the platform column, and a fingerprint of them."""
+"""CRM values -> platform values, typed by the platform column; their synced form and its digest."""
 
 from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -12,41 +12,36 @@ from typing import Any
 import sqlalchemy as sa
 
 from crmsync import jsontext
-from crmsync.engine.conflicts import number_text
+from crmsync.engine.conflicts import normalized, number_text
 from crmsync.errors import RecordError
 from crmsync.model.profile import ObjectMapping
 from crmsync.store.types import UTCDateTime
 
-# Values _canonical() returns unchanged (most CRM values): asked first, they skip a call.
-_AS_IS = frozenset({str, bool, type(None)})
+Converter = Callable[[Any], Any]
 
 
-def to_platform(value: Any, column: sa.Column[Any], *, crm_field: str) -> Any:
-    """Convert one CRM value to what ``column`` stores; RecordError says which field is wrong."""
-    if value is None:
-        return None
+def converter(column: sa.Column[Any], *, crm_field: str) -> Converter:
+    """How a CRM value (not None) becomes what ``column`` stores; its RecordError says which field is wrong.
+
+    Worked out once per column: a pull converts thousands of values of each.
+    """
     kind = column.type
-    try:
-        if isinstance(kind, UTCDateTime):
-            return parse_crm_datetime(str(value))
-        if isinstance(kind, sa.Date):
-            return date.fromisoformat(str(value)[:10])
-        if isinstance(kind, sa.Boolean):
-            if isinstance(value, bool):
-                return value
-            if str(value).lower() in ("true", "false"):
-                return str(value).lower() == "true"
-            raise ValueError
-        if isinstance(kind, sa.Integer):
-            number = Decimal(str(value))
-            if number != number.to_integral_value():
-                raise ValueError
-            return int(number)
-        if isinstance(kind, sa.Numeric):
-            return Decimal(str(value))
-        if isinstance(kind, sa.String):
+    convert: Converter
+    if isinstance(kind, UTCDateTime):
+        convert = _datetime
+    elif isinstance(kind, sa.Date):
+        convert = _date
+    elif isinstance(kind, sa.Boolean):
+        convert = _boolean
+    elif isinstance(kind, sa.Integer):
+        convert = _integer
+    elif isinstance(kind, sa.Numeric):
+        convert = _decimal
+    elif isinstance(kind, sa.String):
+        length = kind.length
+
+        def convert(value: Any) -> str:
             text = str(value)
-            length = kind.length
             if length is not None and len(text) > length:
                 raise RecordError(
                     f"{crm_field} is {len(text)} characters long; the platform column {column.name} "
@@ -55,13 +50,53 @@ def to_platform(value: Any, column: sa.Column[Any], *, crm_field: str) -> Any:
                     fields=(crm_field,),
                 )
             return text
-    except (ValueError, InvalidOperation):
-        raise RecordError(
-            f"{crm_field} has the value {value!r}, which is not a valid {type(kind).__name__.lower()} "
-            f"for the platform column {column.name}",
-            code="INVALID_VALUE",
-            fields=(crm_field,),
-        ) from None
+
+    else:
+        return _as_is
+
+    def checked(value: Any) -> Any:
+        try:
+            return convert(value)
+        except (ValueError, InvalidOperation):
+            raise RecordError(
+                f"{crm_field} has the value {value!r}, which is not a valid {type(kind).__name__.lower()} "
+                f"for the platform column {column.name}",
+                code="INVALID_VALUE",
+                fields=(crm_field,),
+            ) from None
+
+    return checked
+
+
+def _datetime(value: Any) -> datetime:
+    return parse_crm_datetime(str(value))
+
+
+def _date(value: Any) -> date:
+    return date.fromisoformat(str(value)[:10])
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).lower()
+    if text in ("true", "false"):
+        return text == "true"
+    raise ValueError(value)
+
+
+def _integer(value: Any) -> int:
+    number = Decimal(str(value))
+    if number != number.to_integral_value():
+        raise ValueError(value)
+    return int(number)
+
+
+def _decimal(value: Any) -> Decimal:
+    return Decimal(str(value))
+
+
+def _as_is(value: Any) -> Any:
     return value
 
 
@@ -84,48 +119,74 @@ class Pulled:
     """
 
     def __init__(self, mapping: ObjectMapping, table: sa.Table) -> None:
+        pulled = mapping.pulled_fields()
         self._fields = [
-            (f.column, f.crm, table.c[f.column], _text_limit(table.c[f.column]))
-            for f in mapping.pulled_fields()
+            (f.column, f.crm, converter(table.c[f.column], crm_field=f.crm), _text_limit(table.c[f.column]))
+            for f in pulled
         ]
-        self._crm_fields = [f.crm for f in mapping.pulled_fields()]
-        self._lookups = [lookup.crm for lookup in mapping.lookups]
+        self._normalizers = [
+            (f.column, normalize) for f in pulled if (normalize := _normalizer(table.c[f.column])) is not None
+        ]
+        # Lookup columns hold platform ids, far below the precision where number_text and str
+        # part ways; str is the same text, made in C.
+        self._normalizers += [(t.column, str) for lookup in mapping.lookups for t in lookup.targets]
 
     def values(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Platform column values of the fields that flow from the CRM."""
-        # None, and text that fits a text column, are what to_platform would return: most
+        # None, and text that fits a text column, are what converting would return: most
         # values of a record skip the call.
         return {
             column_name: value
             if (value := values.get(crm)) is None or (type(value) is str and len(value) <= limit)
-            else to_platform(value, column, crm_field=crm)
-            for column_name, crm, column, limit in self._fields
+            else convert(value)
+            for column_name, crm, convert, limit in self._fields
         }
 
-    def fingerprint(self, values: Mapping[str, Any]) -> str:
-        """A hash of the mapped CRM values (fields and lookups), to skip unchanged re-reads and echoes."""
-        picked = {
-            crm: value if type(value := values.get(crm)) in _AS_IS else _canonical(value)
-            for crm in self._crm_fields
-        }
-        picked.update({crm: values.get(crm) for crm in self._lookups})
-        return hashlib.blake2b(jsontext.canonical(picked), digest_size=16).hexdigest()
+    def synced(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """``conflicts.snapshot(values)`` of platform values from :meth:`values` with their lookups set.
+
+        The columns' types say which values need normalizing (dates, numbers, lookup ids);
+        the others are copied as they are.
+        """
+        synced = dict(values)
+        for name, normalize in self._normalizers:
+            value = synced.get(name)
+            if value is not None:
+                synced[name] = normalize(value)
+        return synced
+
+
+def digest_of(synced: Mapping[str, Any]) -> str:
+    """A hash of a record's synced values (:meth:`Pulled.synced`), stored on its link.
+
+    A record read again with the same modstamp is applied again only if its digest differs
+    (two changes within one second). Equal amounts (10, 10.0, Decimal("10.00")) give equal
+    digests: synced values are normalized.
+    """
+    return hashlib.blake2b(jsontext.canonical(synced), digest_size=16).hexdigest()
+
+
+def _normalizer(column: sa.Column[Any]) -> Converter | None:
+    """What normalized() does to the values :meth:`Pulled.values` gives ``column``; None: nothing."""
+    kind = column.type
+    if isinstance(kind, UTCDateTime | sa.Date):
+        return _iso
+    if isinstance(kind, sa.Integer | sa.Numeric):
+        return number_text
+    if isinstance(kind, sa.Boolean | sa.String):
+        return None
+    return normalized
+
+
+def _iso(value: date) -> str:
+    return value.isoformat()
 
 
 def _text_limit(column: sa.Column[Any]) -> int:
-    """The longest str to_platform returns unchanged for ``column``; -1 if it converts every value."""
+    """The longest str the converter returns unchanged for ``column``; -1 if it converts every value."""
     kind = column.type
     if not isinstance(kind, sa.String) or isinstance(
         kind, UTCDateTime | sa.Date | sa.Boolean | sa.Integer | sa.Numeric
     ):
         return -1
     return kind.length if kind.length is not None else sys.maxsize
-
-
-def _canonical(value: Any) -> Any:
-    # 10, 10.0 and "10.00" are the same amount; hash them alike.
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int | float | Decimal):
-        return number_text(value)
-    return value

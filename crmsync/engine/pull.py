@@ -15,19 +15,22 @@ from functools import partial
 
 from sqlalchemy.engine import Engine
 
-from crmsync.connectors.base import Connector, ObjectInfo, Page, ReadRequest
+from crmsync.connectors.base import Connector, CrmRecord, ObjectInfo, Page, ReadRequest
 from crmsync.engine.apply import Scope, apply_page
 from crmsync.engine.collector import fewer_collections
 from crmsync.engine.counts import Counts
+from crmsync.engine.plan import PagePlan, apply_plan, plan_page
 from crmsync.engine.prefetch import one_after_another, prefetched
 from crmsync.engine.progress import Observer, Silent
 from crmsync.engine.removals import apply_removals
 from crmsync.engine.routing import extra_fields, route, sources_for
 from crmsync.engine.sections import in_section, pulled_steps
+from crmsync.engine.writer import PageWriter
 from crmsync.errors import CrmsyncError, RunBusyError, SchemaError
 from crmsync.model.profile import Condition, ObjectMapping, Profile
 from crmsync.store import capture, cursors, leases, logs, retries, runs, tenancy
 from crmsync.store.cursors import Cursor
+from crmsync.store.data_sources import DataSource
 from crmsync.store.db import reading
 from crmsync.store.types import utcnow
 
@@ -141,9 +144,15 @@ def sync_all(
                 # applied (and where the CRM's lists serve several objects, all of them ahead).
                 connector.prefetch(requests)
                 readers = one_after_another([partial(connector.read, request) for request in requests])
-            for mapping, request, pages in zip(mappings, requests, readers, strict=True):
-                with _isolated(run, mapping):
-                    _pull_object(run, mapping, request, pages)
+            # One writer for the run: an object's first page is planned while the last page of
+            # the one before is written, unless it looks up that one's records.
+            with PageWriter[None]() as writer:
+                for mapping, request, pages in zip(mappings, requests, readers, strict=True):
+                    with _isolated(run, mapping):
+                        _pull_object(run, writer, mapping, request, pages)
+                        if options.isolate:
+                            # A failure must be this object's, and stop none of the others.
+                            writer.wait()
             pulled = {m.type for step in steps for m in step}
             observer.note("applying deletions and merges")
             for platform_type, counts in apply_removals(engine, scope, pulled, run_id=run_id).items():
@@ -228,29 +237,62 @@ def _request(run: _Run, mapping: ObjectMapping) -> ReadRequest:
     )
 
 
-def _pull_object(run: _Run, mapping: ObjectMapping, request: ReadRequest, pages: Iterator[Page]) -> None:
+def _pull_object(
+    run: _Run,
+    writer: PageWriter[None],
+    mapping: ObjectMapping,
+    request: ReadRequest,
+    pages: Iterator[Page],
+) -> None:
     org, cid = run.scope.organization_id, run.scope.connection_id
     counts = run.counts.setdefault(mapping.type, Counts())
     run.observer.object_started(mapping.type, mapping.label_text)
     if request.ids is not None:
-        _apply_pages(run, mapping, counts, pages, checkpoint=False)
-        run.observer.object_done(mapping.type, counts)
-        return
-    _apply_pages(run, mapping, counts, pages, checkpoint=True)
+        _apply_pages(run, writer, mapping, counts, pages, checkpoint=False)
+    else:
+        # Records that failed in earlier runs, to fetch again after this pass (usually none).
+        with reading(run.engine) as conn:
+            waiting = retries.failures(conn, org, cid, mapping.type, before=run.started)
+        _apply_pages(run, writer, mapping, counts, pages, checkpoint=True)
+        writer.submit(partial(_finish_pass, run, mapping, request), then=_nothing, tag=mapping.type)
+        if waiting:
+            # Which of them the pass cleared is known once it is written.
+            writer.wait()
+            _retry_failed(run, writer, mapping, counts, request)
+    writer.submit(_nothing, then=lambda _: run.observer.object_done(mapping.type, counts), tag=mapping.type)
+
+
+def _finish_pass(run: _Run, mapping: ObjectMapping, request: ReadRequest) -> None:
     with run.engine.begin() as conn:
-        cursors.finish_pass(conn, org, cid, mapping.type, request.modstamp_field)
-    _retry_failed(run, mapping, counts, request)
-    run.observer.object_done(mapping.type, counts)
+        cursors.finish_pass(
+            conn, run.scope.organization_id, run.scope.connection_id, mapping.type, request.modstamp_field
+        )
+
+
+def _nothing(*_: object) -> None:
+    """A job or outcome with nothing to do: it keeps its place in the writer's order."""
 
 
 def _apply_pages(
-    run: _Run, mapping: ObjectMapping, counts: Counts, pages: Iterator[Page], *, checkpoint: bool
+    run: _Run,
+    writer: PageWriter[None],
+    mapping: ObjectMapping,
+    counts: Counts,
+    pages: Iterator[Page],
+    *,
+    checkpoint: bool,
 ) -> None:
-    org, cid = run.scope.organization_id, run.scope.connection_id
+    """Apply pages one transaction each, in order, in ``writer``; each page is planned while the
+    one before is written (see crmsync.engine.plan)."""
     with reading(run.engine) as conn:
         # The contact-centre data sources fed by this object (usually none).
         sources = sources_for(conn, run.scope, mapping.object)
+    # The parents' types: what the pages' lookups read must be written first.
+    parents = {target.type for lookup in mapping.lookups for target in lookup.targets}
+    # The highest platform id planned for rows not committed yet.
+    promised = 0
     for page in prefetched(pages):
+        writer.wait(tags=parents)
         # Sections that only send, and records whose parents a filter keeps out (usually neither).
         records = in_section(
             run.engine,
@@ -261,29 +303,61 @@ def _apply_pages(
             run.options.filters,
             linked_only=mapping.type in run.linked_only,
         )
-        with run.engine.begin() as conn, capture.origin(conn, "sync"):
+        with reading(run.engine) as conn:
+            plan = plan_page(conn, run.scope, mapping, records, run_id=run.run_id, above=promised)
+        if plan is not None and plan.ids:
+            promised = max(promised, plan.ids[-1])
+        writer.submit(
+            partial(_write_page, run, mapping, counts, page, records, plan, sources, checkpoint=checkpoint),
+            then=partial(_page_written, run, mapping, counts, page.total),
+            tag=mapping.type,
+        )
+
+
+def _write_page(
+    run: _Run,
+    mapping: ObjectMapping,
+    counts: Counts,
+    page: Page,
+    records: list[CrmRecord],
+    plan: PagePlan | None,
+    sources: list[DataSource],
+    *,
+    checkpoint: bool,
+) -> None:
+    """One page's transaction: its records, log entries, counts and checkpoint (in the writer)."""
+    org, cid = run.scope.organization_id, run.scope.connection_id
+    with run.engine.begin() as conn, capture.origin(conn, "sync"):
+        if plan is not None:
+            result = apply_plan(conn, run.scope, plan)
+        else:
             result = apply_page(conn, run.scope, mapping, records)
-            if sources:
-                result.logs.extend(route(conn, run.scope, sources, page.records))
-            counts.add(result.counts)
-            logs.write(conn, org, result.logs, connection_id=cid, run_id=run.run_id)
-            if checkpoint and page.records:
-                last = page.records[-1]
-                cursors.put(
-                    conn,
-                    org,
-                    cid,
-                    mapping.type,
-                    Cursor(run.options.modstamp_field, last.modstamp or "", last.id, in_progress=True),
-                )
-            runs.save_progress(
-                conn, org, run.run_id, {k: v.as_dict() for k, v in run.counts.items()}, run.api_calls
+        if sources:
+            result.logs.extend(route(conn, run.scope, sources, page.records))
+        counts.add(result.counts)
+        logs.write(conn, org, result.logs, connection_id=cid, run_id=run.run_id)
+        if checkpoint and page.records:
+            last = page.records[-1]
+            cursors.put(
+                conn,
+                org,
+                cid,
+                mapping.type,
+                Cursor(run.options.modstamp_field, last.modstamp or "", last.id, in_progress=True),
             )
-            leases.renew(conn, cid, run.owner)
-        run.observer.page_done(mapping.type, counts.fetched, page.total)
+        runs.save_progress(
+            conn, org, run.run_id, {k: v.as_dict() for k, v in run.counts.items()}, run.api_calls
+        )
+        leases.renew(conn, cid, run.owner)
 
 
-def _retry_failed(run: _Run, mapping: ObjectMapping, counts: Counts, request: ReadRequest) -> None:
+def _page_written(run: _Run, mapping: ObjectMapping, counts: Counts, total: int | None, _: None) -> None:
+    run.observer.page_done(mapping.type, counts.fetched, total)
+
+
+def _retry_failed(
+    run: _Run, writer: PageWriter[None], mapping: ObjectMapping, counts: Counts, request: ReadRequest
+) -> None:
     """Fetch again the records that failed in earlier runs (their parents may exist now)."""
     org, cid = run.scope.organization_id, run.scope.connection_id
     with reading(run.engine) as conn:
@@ -306,7 +380,8 @@ def _retry_failed(run: _Run, mapping: ObjectMapping, counts: Counts, request: Re
             yield page
 
     # Retried records are not new versions: they must not move the cursor.
-    _apply_pages(run, mapping, counts, remember(run.connector.read(again)), checkpoint=False)
+    _apply_pages(run, writer, mapping, counts, remember(run.connector.read(again)), checkpoint=False)
+    writer.wait()
     vanished = [crm_id for crm_id in waiting if crm_id not in seen]
     if vanished:
         with run.engine.begin() as conn:

@@ -15,6 +15,10 @@ what the database spends on the rows. Here:
 - statements run through ``Connection.exec_driver_sql``: in the caller's transaction and
   savepoints, with driver errors raised as SQLAlchemy's ``DBAPIError`` like any other
   statement (a caller may retry row by row) and with echo and statement events as usual.
+
+Preparing the statements (:func:`insert_statements`) is apart from running them
+(:func:`run`), so that a pull can prepare a page's statements while the page before it is
+being written.
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
-from itertools import chain
+from itertools import chain, repeat
 from typing import Any
 
 import sqlalchemy as sa
@@ -51,6 +56,27 @@ class _Plan:
     converters: tuple[tuple[int, Processor], ...]
 
 
+@dataclass(frozen=True)
+class Target:
+    """The database that statements are prepared for: its dialect and how many values it binds."""
+
+    dialect: Dialect
+    max_values: int
+
+    @classmethod
+    def of(cls, conn: sa.Connection) -> Target:
+        """The database ``conn`` is connected to."""
+        return cls(conn.dialect, _max_values(conn))
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One SQL statement with its bound values, ready to run."""
+
+    sql: str
+    params: tuple[Any, ...]
+
+
 def append(
     conn: sa.Connection,
     table: sa.Table,
@@ -63,26 +89,66 @@ def append(
 
     ``shared``: column -> value for columns that hold the same value in every row.
     """
+    run(conn, insert_statements(Target.of(conn), table, columns, rows, shared=shared))
+
+
+def run(conn: sa.Connection, statements: Iterable[Statement]) -> None:
+    """Run prepared statements in ``conn``'s transaction, in order."""
+    for statement in statements:
+        conn.exec_driver_sql(statement.sql, statement.params)
+
+
+def insert_statements(
+    target: Target,
+    table: sa.Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    shared: Mapping[str, Any] | None = None,
+) -> list[Statement]:
+    """The statements that insert ``rows`` into ``table`` (see :func:`append`)."""
     if not rows:
-        return
+        return []
+    return column_statements(
+        target, table, dict(zip(columns, zip(*rows, strict=True), strict=True)), shared=shared
+    )
+
+
+def column_statements(
+    target: Target,
+    table: sa.Table,
+    columns: Mapping[str, Sequence[Any]],
+    *,
+    shared: Mapping[str, Any] | None = None,
+) -> list[Statement]:
+    """The statements that insert rows given column by column (each column's values in row order).
+
+    Column by column: one processor call per value and no per-row bookkeeping; the rows'
+    values are laid out for the statements in one pass.
+    """
+    values = list(columns.values())
+    count = len(values[0]) if values else 0
+    if not count:
+        return []
+    dialect = target.dialect
     common = dict(shared or {})
-    plan = _plan(conn.dialect, table, tuple(columns), tuple(common), _max_values(conn))
-    tail = tuple(_converted(conn.dialect, table.c[name], value) for name, value in common.items())
-    body: Sequence[tuple[Any, ...]]
-    if plan.converters:
-        # Column by column: one processor call per value, no per-row bookkeeping.
-        values = [list(column) for column in zip(*rows, strict=True)]
-        for position, process in plan.converters:
-            # Many values are None (no details, no synced values): convert it once.
-            empty = process(None)
-            values[position] = [empty if v is None else process(v) for v in values[position]]
-        body = list(zip(*values, strict=True))
-    else:
-        body = [tuple(row) for row in rows]
-    for start in range(0, len(body), plan.per_statement):
-        part = body[start : start + plan.per_statement]
-        flat = tuple(chain.from_iterable([row + tail for row in part] if tail else part))
-        conn.exec_driver_sql(plan.prefix + ", ".join([plan.row_sql] * len(part)), flat)
+    plan = _plan(dialect, table, tuple(columns), tuple(common), target.max_values)
+    for position, process in plan.converters:
+        # Many values are None (no details, no synced values): convert it once.
+        empty = process(None)
+        values[position] = [empty if v is None else process(v) for v in values[position]]
+    tail = [_converted(dialect, table.c[name], value) for name, value in common.items()]
+    statements = []
+    for start in range(0, count, plan.per_statement):
+        end = min(count, start + plan.per_statement)
+        parts = [column[start:end] for column in values]
+        rows = zip(*parts, *(repeat(value, end - start) for value in tail), strict=True)
+        statements.append(
+            Statement(
+                plan.prefix + ", ".join([plan.row_sql] * (end - start)), tuple(chain.from_iterable(rows))
+            )
+        )
+    return statements
 
 
 def select_in(
@@ -134,7 +200,28 @@ def _converted(dialect: Dialect, column: sa.Column[Any], value: Any) -> Any:
 
 @lru_cache(maxsize=512)
 def _processor(dialect: Dialect, kind: sa.types.TypeEngine[Any]) -> Processor | None:
-    return kind.dialect_impl(dialect).bind_processor(dialect)
+    process = kind.dialect_impl(dialect).bind_processor(dialect)
+    if process is not None and isinstance(kind, sa.Date) and _writes_iso_dates(process):
+        return _iso_dates(process)
+    return process
+
+
+# Dates whose text shows the format: padded month and day, a year below 1000.
+_PROBE_DATES = (date(2001, 2, 3), date(987, 6, 5), date(9999, 12, 31))
+
+
+def _writes_iso_dates(process: Processor) -> bool:
+    """Whether ``process`` writes a date as date.isoformat() does (SQLite's default format)."""
+    return all(process(probe) == probe.isoformat() for probe in _PROBE_DATES)
+
+
+def _iso_dates(process: Processor) -> Processor:
+    # SQLAlchemy's SQLite date processor formats through a dict of the parts; isoformat is
+    # the same text, made in C, for every plain date (a pull writes one per dated record).
+    def convert(value: Any) -> Any:
+        return value.isoformat() if type(value) is date else process(value)
+
+    return convert
 
 
 @lru_cache(maxsize=512)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -15,16 +15,10 @@ from crmsync.store.types import utcnow
 
 # Bound parameter lists are chunked below SQLite's historic 999-variable limit.
 CHUNK = 900
-# What a new link's row gets from its NewLink, in this order.
-_INSERTED = (
-    "platform_type",
-    "platform_id",
-    "crm_object",
-    "crm_id",
-    "crm_modstamp",
-    "values_hash",
-    "synced_values",
-)
+
+
+# (platform id, CRM modstamp, values hash): which version of a CRM record a link holds.
+Version = tuple[int, str | None, str | None]
 
 
 @dataclass(frozen=True)
@@ -38,10 +32,14 @@ class Link:
     values_hash: str | None
     synced_values: dict[str, Any] | None = None
 
+    @property
+    def version(self) -> Version:
+        """What :func:`versions` says of this link."""
+        return (self.platform_id, self.crm_modstamp, self.values_hash)
 
-@dataclass(frozen=True)
-class NewLink:
-    """A link to write (insert or replace) after a record was applied."""
+
+class NewLink(NamedTuple):
+    """A link to write (insert or replace) after a record was applied (a tuple: a pull makes many)."""
 
     platform_type: str
     platform_id: int
@@ -51,6 +49,10 @@ class NewLink:
     values_hash: str | None
     # The mapped values both sides agree on after this sync (None: leave as stored).
     synced_values: dict[str, Any] | None = None
+
+
+# A new link's row gets its NewLink's fields, in their order.
+_INSERTED = NewLink._fields
 
 
 def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -164,25 +166,7 @@ def write(
         )
         inserts = [i for i in items if i.crm_id not in linked]
         updates = [i for i in items if i.crm_id in linked]
-        if inserts:
-            bulk.append(
-                conn,
-                links,
-                _INSERTED,
-                [
-                    (
-                        i.platform_type,
-                        i.platform_id,
-                        i.crm_object,
-                        i.crm_id,
-                        i.crm_modstamp,
-                        i.values_hash,
-                        i.synced_values,
-                    )
-                    for i in inserts
-                ],
-                shared={"organization_id": organization_id, "connection_id": connection_id, "synced_at": now},
-            )
+        bulk.run(conn, insert_statements(bulk.Target.of(conn), organization_id, connection_id, inserts))
         for with_values in (True, False):
             group = [i for i in updates if (i.synced_values is not None) is with_values]
             if not group:
@@ -213,6 +197,39 @@ def write(
                     for i in group
                 ],
             )
+
+
+def insert_statements(
+    target: bulk.Target, organization_id: int, connection_id: int, new: Sequence[NewLink]
+) -> list[bulk.Statement]:
+    """The statements that insert links not stored yet (see :func:`write` for either kind)."""
+    return bulk.insert_statements(
+        target,
+        links,
+        _INSERTED,
+        new,
+        shared={"organization_id": organization_id, "connection_id": connection_id, "synced_at": utcnow()},
+    )
+
+
+def versions(
+    conn: sa.Connection, organization_id: int, connection_id: int, platform_type: str, crm_ids: Sequence[str]
+) -> dict[str, Version]:
+    """(platform id, CRM modstamp, values hash) of the links of these CRM ids, keyed by CRM id.
+
+    What a page's work was decided on: comparing it again later tells whether it still holds.
+    """
+    rows = bulk.select_in(
+        conn,
+        links,
+        ("crm_id", "platform_id", "crm_modstamp", "values_hash"),
+        where=_where(organization_id, connection_id, platform_type),
+        key="crm_id",
+        values=crm_ids,
+    )
+    return {
+        crm_id: (platform_id, modstamp, values_hash) for crm_id, platform_id, modstamp, values_hash in rows
+    }
 
 
 def remove(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import sqlalchemy as sa
 
@@ -16,13 +16,10 @@ from crmsync.store.types import utcnow
 Action = Literal["create", "update", "delete", "merge", "pull", "push"]
 Status = Literal["processed", "error", "pending", "skipped"]
 Direction = Literal["pull", "push"]
-# What an entry's row gets from its LogEntry, in this order.
-_INSERTED = ("data_type", "action", "direction", "status", "message", "details", "crm_id", "platform_id")
 
 
-@dataclass(frozen=True)
-class LogEntry:
-    """A log entry to write."""
+class LogEntry(NamedTuple):
+    """A log entry to write (a pull makes one per record: a tuple is quick to make and immutable)."""
 
     data_type: str
     action: Action
@@ -31,7 +28,11 @@ class LogEntry:
     message: str
     crm_id: str | None = None
     platform_id: int | None = None
-    details: dict[str, Any] | None = field(default=None)
+    details: dict[str, Any] | None = None
+
+
+# An entry's row gets its LogEntry's fields, in their order.
+_INSERTED = LogEntry._fields
 
 
 @dataclass(frozen=True)
@@ -61,16 +62,28 @@ def write(
     run_id: int | None,
 ) -> None:
     """Append log entries (in the transaction of the work they describe)."""
-    if not entries:
-        return
-    bulk.append(
+    bulk.run(
         conn,
+        insert_statements(
+            bulk.Target.of(conn), organization_id, entries, connection_id=connection_id, run_id=run_id
+        ),
+    )
+
+
+def insert_statements(
+    target: bulk.Target,
+    organization_id: int,
+    entries: Sequence[LogEntry],
+    *,
+    connection_id: int | None,
+    run_id: int | None,
+) -> list[bulk.Statement]:
+    """The statements that append these entries (see :func:`write`)."""
+    return bulk.insert_statements(
+        target,
         log_entries,
         _INSERTED,
-        [
-            (e.data_type, e.action, e.direction, e.status, e.message, e.details, e.crm_id, e.platform_id)
-            for e in entries
-        ],
+        entries,
         shared={
             "organization_id": organization_id,
             "connection_id": connection_id,

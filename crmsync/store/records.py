@@ -20,27 +20,45 @@ def insert_many(
     """Insert rows of one type; returns their new ids in input order."""
     if not rows:
         return []
-    table = platform_table(platform_type)
-    now = utcnow()
-    shared = {"organization_id": organization_id, "created_at": now, "updated_at": now}
-    ids = _new_ids(conn, table, len(rows))
-    # Rows with the same columns go together (a page's rows all have the same); a column a
-    # row leaves out keeps its default, as in a single-row insert.
-    groups: dict[tuple[str, ...], list[tuple[int, Mapping[str, Any]]]] = {}
-    for new_id, row in zip(ids, rows, strict=True):
-        groups.setdefault(tuple(row), []).append((new_id, row))
-    for keys, members in groups.items():
-        columns = [key for key in keys if key != "id" and key not in shared]
-        if len(columns) == len(keys):
-            batch = [(new_id, *row.values()) for new_id, row in members]
-        else:
-            batch = [(new_id, *(row[c] for c in columns)) for new_id, row in members]
-        bulk.append(conn, table, ("id", *columns), batch, shared=shared)
+    ids = new_ids(conn, platform_type, len(rows))
+    bulk.run(conn, insert_statements(bulk.Target.of(conn), organization_id, platform_type, rows, ids))
     return ids
 
 
-def _new_ids(conn: sa.Connection, table: sa.Table, count: int) -> list[int]:
-    """Ids for ``count`` new rows of ``table``, ascending, taken before the insert.
+def insert_statements(
+    target: bulk.Target,
+    organization_id: int,
+    platform_type: str,
+    rows: Sequence[Mapping[str, Any]],
+    ids: Sequence[int],
+) -> list[bulk.Statement]:
+    """The statements that insert ``rows`` of one type with the given ids (see :func:`new_ids`)."""
+    table = platform_table(platform_type)
+    now = utcnow()
+    shared = {"organization_id": organization_id, "created_at": now, "updated_at": now}
+    # Rows with the same columns go together (a page's rows all have the same); a column a
+    # row leaves out keeps its default, as in a single-row insert.
+    groups: list[tuple[list[int], list[Mapping[str, Any]]]] = []
+    if rows and all(row.keys() == rows[0].keys() for row in rows):
+        groups.append((list(ids), list(rows)))
+    else:
+        by_columns: dict[tuple[str, ...], tuple[list[int], list[Mapping[str, Any]]]] = {}
+        for new_id, row in zip(ids, rows, strict=True):
+            group = by_columns.setdefault(tuple(row), ([], []))
+            group[0].append(new_id)
+            group[1].append(row)
+        groups.extend(by_columns.values())
+    statements: list[bulk.Statement] = []
+    for group_ids, members in groups:
+        names = [name for name in members[0] if name != "id" and name not in shared]
+        columns: dict[str, Sequence[Any]] = {"id": group_ids}
+        columns.update({name: [row[name] for row in members] for name in names})
+        statements += bulk.column_statements(target, table, columns, shared=shared)
+    return statements
+
+
+def new_ids(conn: sa.Connection, platform_type: str, count: int, *, above: int = 0) -> list[int]:
+    """Ids for ``count`` new rows of ``platform_type``, ascending, taken before the insert.
 
     Knowing the ids up front lets the rows go in a few multi-row statements instead of one
     ``INSERT ... RETURNING`` each (SQLAlchemy cannot batch RETURNING in parameter order on
@@ -52,8 +70,10 @@ def _new_ids(conn: sa.Connection, table: sa.Table, count: int) -> list[int]:
     next ids are known; they are the ones SQLite itself would give: with AUTOINCREMENT, one
     above the largest id the table ever had (sqlite_sequence), so the id of a deleted row
     never comes back. Should another writer slip in anyway, the insert fails on the primary
-    key instead of mixing up ids.
+    key instead of mixing up ids. ``above``: ids up to it are promised to rows not written
+    yet; taken outside the writing transaction, the ids hold only while :func:`ids_unused`.
     """
+    table = platform_table(platform_type)
     if conn.dialect.name == "postgresql":
         sequence = sa.func.pg_get_serial_sequence(conn.dialect.identifier_preparer.format_table(table), "id")
         taken = conn.execute(
@@ -63,12 +83,28 @@ def _new_ids(conn: sa.Connection, table: sa.Table, count: int) -> list[int]:
         if len(ids) != count:
             raise ValueError(f"{table.name}.id has no sequence; crmsync's platform tables need one")
         return ids
+    first = max(_highest_id(conn, table), above) + 1
+    return list(range(first, first + count))
+
+
+def ids_unused(conn: sa.Connection, platform_type: str, ids: Sequence[int]) -> bool:
+    """Whether ids taken by :func:`new_ids` outside this transaction are still free for its rows.
+
+    PostgreSQL's sequence never hands out a value twice; on SQLite another writer may have
+    taken them since.
+    """
+    if not ids or conn.dialect.name == "postgresql":
+        return True
+    return _highest_id(conn, platform_table(platform_type)) < min(ids)
+
+
+def _highest_id(conn: sa.Connection, table: sa.Table) -> int:
+    """SQLite: the largest id ``table`` has or ever had (sqlite_sequence, with AUTOINCREMENT)."""
     largest = conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one()
     ever = conn.execute(
         sa.text("SELECT seq FROM sqlite_sequence WHERE name = :name"), {"name": table.name}
     ).scalar()
-    first = max(int(largest), int(ever or 0)) + 1
-    return list(range(first, first + count))
+    return max(int(largest), int(ever or 0))
 
 
 def update_many(

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from engine_testkit import connect, expected_ids, linked_ids, live, platform_state, row_counts, sync
+from collections.abc import Iterator
+from typing import Any
 
+import sqlalchemy as sa
+from engine_testkit import (
+    CONNECTION,
+    FAST,
+    connect,
+    expected_ids,
+    linked_ids,
+    live,
+    platform_state,
+    row_counts,
+    sync,
+)
+
+from crmsync.connectors.base import Connector, Page, ReadRequest
 from crmsync.emulators.salesforce.seed import seed_npsp
 from crmsync.emulators.salesforce.server import Emulator
-from crmsync.engine.pull import NOTHING_ENABLED
+from crmsync.engine.commands import opened
+from crmsync.engine.pull import NOTHING_ENABLED, sync_all
 from crmsync.engine.workspace import Workspace
 from crmsync.store import logs, records, runs, tenancy
 from crmsync.store.platform import platform_table
@@ -279,3 +294,42 @@ def test_platform_rows_of_other_organizations_are_untouched(workspace: Workspace
     with workspace.engine.connect() as conn:
         theirs = conn.execute(sa.select(table).where(table.c.organization_id == other)).all()
     assert [r.last_name for r in theirs] == ["Other"]
+
+
+class _RepeatingReads:
+    """The emulator's connector, but each page after the first also carries the record that
+    ended the page before, as when a record changes while the pages are read."""
+
+    def __init__(self, inner: Connector) -> None:
+        self._inner = inner
+        self.repeated = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def read(self, request: ReadRequest) -> Iterator[Page]:
+        last = None
+        for page in self._inner.read(request):
+            if last is not None:
+                page.records.insert(0, last)
+                self.repeated += 1
+            last = page.records[-1] if page.records else last
+            yield page
+
+
+def test_a_record_read_again_on_the_next_page_is_applied_once(
+    workspace: Workspace, emulator: Emulator
+) -> None:
+    # Each page is planned while the page before is written, so the repeated record's link
+    # is not in the database yet when its second page is planned.
+    seed_npsp(emulator.org, 3000, seed=5)
+    connect(workspace, emulator, page_size=200)
+    with opened(workspace, CONNECTION, retry=FAST) as session:
+        connector = _RepeatingReads(session.connector)
+        result = sync_all(workspace.engine, session.scope, connector)  # type: ignore[arg-type]
+    assert result.status == "succeeded", result.message
+    assert connector.repeated >= 8
+    expected = expected_ids(emulator)
+    assert row_counts(workspace) == {k: len(v) for k, v in expected.items()}
+    assert linked_ids(workspace) == {k: v for k, v in expected.items() if v}
+    assert sum(c.unchanged for c in result.counts.values()) == connector.repeated

@@ -51,7 +51,13 @@ def test_append_stores_what_a_core_insert_stores(workspace: Workspace) -> None:
         (
             platform_table("transactions"),
             ["name", "amount", "close_date", "stage", "description"],
-            [("a", Decimal("12.50"), date(2024, 1, 2), "x", None), ("b", None, None, None, "it's 100%")],
+            [
+                ("a", Decimal("12.50"), date(2024, 1, 2), "x", None),
+                ("b", None, None, None, "it's 100%"),
+                # A year below 1000, and a datetime given for a date (its date is kept).
+                ("c", 1, date(987, 6, 5), None, None),
+                ("d", 2, datetime(2024, 3, 4, 5, 6, tzinfo=UTC), None, None),
+            ],
             {"organization_id": org, "created_at": NOW, "updated_at": ELSEWHERE},
         ),
         (

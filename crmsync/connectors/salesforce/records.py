@@ -22,8 +22,8 @@ class RecordShape:
         self._parents = frozenset(_relationships(select))
 
     def record(self, raw: dict[str, Any]) -> CrmRecord:
-        """The CrmRecord of one query row."""
-        values = raw.copy()
+        """The CrmRecord of one query row; the row (decoded JSON, used once) becomes its values."""
+        values = raw
         values.pop("attributes", None)
         # A set parent arrives as a nested object (with its own "attributes"): flatten the
         # row then. Rows are decoded JSON, so any object in them is a plain dict.

@@ -1,0 +1,166 @@
+"""A page's writes worked out before its transaction, while the page before is written.
+
+A pull spends about as long in the database as in Python, and SQLite and PostgreSQL's
+drivers let other threads run while the database works. With pages written in a thread of
+their own (:mod:`crmsync.engine.writer`), the next page is mapped and its rows, links, log
+entries and their statements are made meanwhile; its transaction then only runs them.
+
+A plan is made on what the database held when it was made, outside the page's transaction:
+the page before may still be being written, and other processes write too. So the
+transaction first checks that what the plan was made on still holds: the links of the
+page's records, that no platform row waits to be matched, and that the ids taken for the new
+rows are still free. If anything changed, or the database refuses a row, the page is applied
+inside the transaction as if no plan had been made: a plan can make a page faster, never
+different.
+
+The parents a plan resolved are not read again: a parent's link is only ever removed or
+re-pointed together with its platform row (a deletion or merge, pushed or pulled), platform
+ids are never used twice, and every lookup column has a foreign key to its parent's table
+(a mapping with one that has not is not planned). So a parent that went away since makes
+the database refuse the row, and the page is applied inside its transaction.
+
+Only pages that create and skip records are planned. An update merges with the platform row
+as it is at that moment, a matching rule looks among rows another writer may be adding, and
+a lookup to the mapping's own type may need rows of the page before: such pages are applied
+inside their transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+
+from crmsync.connectors.base import CrmRecord
+from crmsync.engine import pull_entries
+from crmsync.engine.apply import (
+    PageResult,
+    Scope,
+    apply_page,
+    new_link,
+    note_gone,
+    note_outcome,
+    prepare,
+)
+from crmsync.model.profile import ObjectMapping
+from crmsync.store import bulk, links, logs, records
+from crmsync.store.links import Version
+from crmsync.store.platform import platform_table
+
+
+@dataclass
+class PagePlan:
+    """What applying a page will write, and what that was decided on."""
+
+    mapping: ObjectMapping
+    # The page as given, to apply inside the transaction should the plan no longer hold.
+    records: Sequence[CrmRecord]
+    # Its counts; the log entries are among the statements.
+    result: PageResult
+    # The new platform rows, then their links and the page's log entries.
+    rows: list[bulk.Statement]
+    rest: list[bulk.Statement]
+    gone: list[CrmRecord]
+    created: list[str]
+    failures: list[tuple[str, str]]
+    # What the plan was made on.
+    versions: dict[str, Version]
+    ids: list[int] = field(default_factory=list)
+    # Whether it relied on no platform row waiting to be matched.
+    unmatched: bool = False
+
+
+def plan_page(
+    conn: sa.Connection,
+    scope: Scope,
+    mapping: ObjectMapping,
+    page: Sequence[CrmRecord],
+    *,
+    run_id: int | None,
+    above: int = 0,
+) -> PagePlan | None:
+    """The writes of ``page``, read on ``conn`` (outside any writing transaction); None when the
+    page must be applied inside its transaction.
+
+    ``above``: the highest platform id of ``mapping``'s type promised to a plan not yet written.
+    """
+    if not plannable(mapping):
+        return None
+    prepared = prepare(conn, scope, mapping, page)
+    creates = prepared.rows
+    if any(row.platform_id is not None for row in creates):
+        return None
+    org, cid = scope.organization_id, scope.connection_id
+    unmatched = bool(creates and mapping.match)
+    if unmatched and records.has_unlinked(conn, org, cid, mapping.type):
+        return None
+    ids = records.new_ids(conn, mapping.type, len(creates), above=above) if creates else []
+    entries = prepared.result.logs
+    for row, new_id in zip(creates, ids, strict=True):
+        row.platform_id = new_id
+        entries.append(pull_entries.created(mapping, row.record, new_id))
+    prepared.result.counts.created += len(creates)
+    target = bulk.Target.of(conn)
+    return PagePlan(
+        mapping=mapping,
+        records=page,
+        result=PageResult(prepared.result.counts),
+        rows=records.insert_statements(target, org, mapping.type, [r.values for r in creates], ids),
+        rest=[
+            *links.insert_statements(target, org, cid, [new_link(mapping, r) for r in creates]),
+            *logs.insert_statements(target, org, entries, connection_id=cid, run_id=run_id),
+        ],
+        gone=prepared.gone,
+        created=[r.record.id for r in creates],
+        failures=prepared.failures,
+        versions={crm_id: link.version for crm_id, link in prepared.known.items()},
+        ids=ids,
+        unmatched=unmatched,
+    )
+
+
+def apply_plan(conn: sa.Connection, scope: Scope, plan: PagePlan) -> PageResult:
+    """Write ``plan`` in ``conn``'s transaction if it still holds, else apply its page there."""
+    if not _holds(conn, scope, plan):
+        return apply_page(conn, scope, plan.mapping, plan.records)
+    try:
+        with conn.begin_nested():
+            bulk.run(conn, plan.rows)
+    except DBAPIError:
+        # A row the database refuses (one of the application's constraints): applied inside
+        # the transaction, the page is written row by row and only that row fails.
+        return apply_page(conn, scope, plan.mapping, plan.records)
+    bulk.run(conn, plan.rest)
+    note_gone(conn, scope, plan.mapping, plan.gone)
+    note_outcome(conn, scope, plan.mapping, plan.created, plan.failures)
+    return plan.result
+
+
+def _holds(conn: sa.Connection, scope: Scope, plan: PagePlan) -> bool:
+    """Whether, in this transaction, the database still holds what ``plan`` was made on."""
+    org, cid, mapping = scope.organization_id, scope.connection_id, plan.mapping
+    live = [r.id for r in plan.records if not r.deleted]
+    if links.versions(conn, org, cid, mapping.type, live) != plan.versions:
+        return False
+    if not records.ids_unused(conn, mapping.type, plan.ids):
+        return False
+    return not (plan.unmatched and records.has_unlinked(conn, org, cid, mapping.type))
+
+
+def plannable(mapping: ObjectMapping) -> bool:
+    """Whether the database itself refuses a planned row whose parent went away meanwhile.
+
+    Not so for a lookup to the mapping's own type (its parent may be on the page before,
+    not written yet) or one whose column has no foreign key to the parent's table.
+    """
+    table = platform_table(mapping.type)
+    for lookup in mapping.lookups:
+        for target in lookup.targets:
+            parent = platform_table(target.type)
+            if target.type == mapping.type or not any(
+                key.references(parent) for key in table.c[target.column].foreign_keys
+            ):
+                return False
+    return True

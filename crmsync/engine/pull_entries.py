@@ -1,0 +1,93 @@
+"""The log entries a pull writes for the records it applies: what happened, and what to fix."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from crmsync.connectors.base import CrmRecord
+from crmsync.engine.conflicts import Conflict, normalized
+from crmsync.errors import RecordError
+from crmsync.model.profile import ObjectMapping
+from crmsync.store.logs import LogEntry
+
+
+def created(mapping: ObjectMapping, record: CrmRecord, platform_id: int) -> LogEntry:
+    """A platform record created from ``record``."""
+    # Positional: a pull makes one per record it creates.
+    return LogEntry(
+        mapping.type,
+        "create",
+        "pull",
+        "processed",
+        f"created {_noun(mapping.label_text)} {platform_id} from {mapping.object} {record.id}",
+        record.id,
+        platform_id,
+    )
+
+
+def updated(
+    mapping: ObjectMapping,
+    record: CrmRecord,
+    platform_id: int,
+    changed: dict[str, Any],
+    *,
+    matched_by: str | None,
+) -> LogEntry:
+    """A platform record updated from ``record`` (found through a matching rule, or its link)."""
+    noun = _noun(mapping.label_text)
+    how = f" (matched by {matched_by})" if matched_by else ""
+    names = ", ".join(sorted(changed)) or "no fields"
+    return LogEntry(
+        data_type=mapping.type,
+        action="update",
+        direction="pull",
+        status="processed",
+        message=f"updated {noun} {platform_id} from {mapping.object} {record.id}{how}: {names}",
+        crm_id=record.id,
+        platform_id=platform_id,
+        details={"changed": {k: _json(v) for k, v in changed.items()}},
+    )
+
+
+def conflict(mapping: ObjectMapping, record: CrmRecord, platform_id: int | None, found: Conflict) -> LogEntry:
+    """A field both sides changed since the last sync, and whose value was kept."""
+    winner = "the CRM's" if found.winner == "crm" else "the platform's"
+    return LogEntry(
+        data_type=mapping.type,
+        action="update",
+        direction="pull",
+        status="processed",
+        message=(
+            f"conflict on {mapping.label_text} {platform_id} field {found.column}: CRM "
+            f"{normalized(found.crm_value)!r}, platform {normalized(found.platform_value)!r} "
+            f"(last synced {found.synced_value!r}); kept {winner} value, {found.reason}"
+        ),
+        crm_id=record.id,
+        platform_id=platform_id,
+        details={"conflict": found.as_details()},
+    )
+
+
+def failed(mapping: ObjectMapping, record: CrmRecord, exc: RecordError) -> LogEntry:
+    """A record that was not applied, with the reason and what to fix."""
+    return LogEntry(
+        data_type=mapping.type,
+        action="pull",
+        direction="pull",
+        status="error",
+        message=exc.message,
+        crm_id=record.id,
+        details={"code": exc.code, "fields": list(exc.fields), **exc.details},
+    )
+
+
+@lru_cache(maxsize=256)
+def _noun(label: str) -> str:
+    return label.rstrip("s") if label.endswith("s") else label
+
+
+def _json(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
