@@ -62,11 +62,22 @@ def create_db_engine(url: str, *, schema: str | None = None, echo: bool = False)
     return engine
 
 
+# A pull writes a page of records with their links, log entries and captured changes per
+# commit. With SQLite's defaults (4 KiB pages, a 2 MiB cache) a third of a commit's work was
+# moving pages: larger pages halve the WAL frames written, and a 16 MiB cache per connection
+# keeps the indexes a page touches. The page size applies to databases created from now on
+# (it must be set before the first table, and before WAL mode); older files keep theirs.
+_SQLITE_PAGE_SIZE = 16384
+_SQLITE_CACHE_KIB = 16384
+
+
 def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA page_size={_SQLITE_PAGE_SIZE}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute(f"PRAGMA cache_size=-{_SQLITE_CACHE_KIB}")
     cur.close()
 
 
