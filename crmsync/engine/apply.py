@@ -11,8 +11,9 @@ work out a page's writes before the page's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import methodcaller
 from typing import Any
 
 import sqlalchemy as sa
@@ -83,6 +84,8 @@ class Prepared:
     # (CRM id, message) of the records that do not, each with its entry in result.logs.
     failures: list[tuple[str, str]]
     result: PageResult
+    # Parents taken from pages not written yet (type -> CRM id -> platform id), see prepare.
+    assumed: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def apply_page(
@@ -99,8 +102,19 @@ def apply_page(
     return prepared.result
 
 
-def prepare(conn: sa.Connection, scope: Scope, mapping: ObjectMapping, page: Sequence[CrmRecord]) -> Prepared:
-    """Read what ``page`` needs (its links, its parents) and map its fresh records; writes nothing."""
+def prepare(
+    conn: sa.Connection,
+    scope: Scope,
+    mapping: ObjectMapping,
+    page: Sequence[CrmRecord],
+    *,
+    unwritten: Mapping[str, Mapping[str, int]] | None = None,
+) -> Prepared:
+    """Read what ``page`` needs (its links, its parents) and map its fresh records; writes nothing.
+
+    ``unwritten``: links that pages not written yet will make (type -> CRM id -> platform id);
+    a parent not in the database is looked for there, and noted in ``assumed``.
+    """
     result = PageResult()
     result.counts.fetched = len(page)
     org, cid = scope.organization_id, scope.connection_id
@@ -110,7 +124,8 @@ def prepare(conn: sa.Connection, scope: Scope, mapping: ObjectMapping, page: Seq
     pulled = Pulled(mapping, platform_table(mapping.type))
     candidates = [r for r in live if _maybe_fresh(r, known.get(r.id))]
     result.counts.unchanged += len(live) - len(candidates)
-    lookups = _Lookups(mapping, _parents(conn, scope, mapping, candidates))
+    assumed: dict[str, dict[str, int]] = {}
+    lookups = _Lookups(mapping, _parents(conn, scope, mapping, candidates, unwritten or {}, assumed))
     rows: list[Row] = []
     failures: list[tuple[str, str]] = []
     for record in candidates:
@@ -134,7 +149,7 @@ def prepare(conn: sa.Connection, scope: Scope, mapping: ObjectMapping, page: Seq
         rows.append(
             Row(record, values, digest, synced, platform_id=link.platform_id if link is not None else None)
         )
-    return Prepared(gone, known, rows, failures, result)
+    return Prepared(gone, known, rows, failures, result, assumed)
 
 
 def note_gone(conn: sa.Connection, scope: Scope, mapping: ObjectMapping, gone: Sequence[CrmRecord]) -> None:
@@ -172,21 +187,36 @@ def _maybe_fresh(record: CrmRecord, link: links.Link | None) -> bool:
 
 
 def _parents(
-    conn: sa.Connection, scope: Scope, mapping: ObjectMapping, page: Sequence[CrmRecord]
+    conn: sa.Connection,
+    scope: Scope,
+    mapping: ObjectMapping,
+    page: Sequence[CrmRecord],
+    unwritten: Mapping[str, Mapping[str, int]],
+    assumed: dict[str, dict[str, int]],
 ) -> dict[str, dict[str, int]]:
     """For every target type of the mapping's lookups: CRM id -> platform id, for this page.
 
     A parent is taken from the first target type that has it (see _Lookups), so a later
     target type is asked only for the parents the earlier ones lack: an AccountId is looked
-    up among organizations only when it is no household.
+    up among organizations only when it is no household. Parents found in ``unwritten``
+    rather than the database are added to ``assumed``.
     """
     found: dict[str, dict[str, int]] = {}
+    values = [r.values for r in page]
     for lookup in mapping.lookups:
-        wanted = list(dict.fromkeys(str(v) for r in page if (v := r.values.get(lookup.crm))))
+        # The page's distinct parent ids as text, gathered in C (a page has thousands).
+        wanted = list(dict.fromkeys(map(str, filter(None, map(methodcaller("get", lookup.crm), values)))))
         for target in lookup.targets:
             if not wanted:
                 break
             known = links.platform_ids(conn, scope.organization_id, scope.connection_id, target.type, wanted)
+            coming = unwritten.get(target.type)
+            if coming:
+                later = {
+                    crm_id: coming[crm_id] for crm_id in wanted if crm_id not in known and crm_id in coming
+                }
+                assumed.setdefault(target.type, {}).update(later)
+                known.update(later)
             found.setdefault(target.type, {}).update(known)
             if known:
                 wanted = [crm_id for crm_id in wanted if crm_id not in known]

@@ -19,6 +19,12 @@ ids are never used twice, and every lookup column has a foreign key to its paren
 (a mapping with one that has not is not planned). So a parent that went away since makes
 the database refuse the row, and the page is applied inside its transaction.
 
+A parent may also come from a plan not written yet (the last page of the object before,
+still in the writer when this object's first page is planned): the writer writes in order,
+so by this page's transaction that plan is written, and the transaction checks that its
+links are the ones assumed. A plan that did not hold made other ids, and this page is then
+applied inside its transaction too.
+
 Only pages that create and skip records are planned. An update merges with the platform row
 as it is at that moment, a matching rule looks among rows another writer may be adding, and
 a lookup to the mapping's own type may need rows of the page before: such pages are applied
@@ -27,7 +33,7 @@ inside their transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -70,6 +76,12 @@ class PagePlan:
     ids: list[int] = field(default_factory=list)
     # Whether it relied on no platform row waiting to be matched.
     unmatched: bool = False
+    # Parents taken from plans written before it (type -> CRM id -> platform id).
+    assumed: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def new_links(self) -> dict[str, int]:
+        """CRM id -> platform id of the records this plan creates."""
+        return dict(zip(self.created, self.ids, strict=True))
 
 
 def plan_page(
@@ -80,15 +92,18 @@ def plan_page(
     *,
     run_id: int | None,
     above: int = 0,
+    unwritten: Mapping[str, Mapping[str, int]] | None = None,
 ) -> PagePlan | None:
     """The writes of ``page``, read on ``conn`` (outside any writing transaction); None when the
     page must be applied inside its transaction.
 
     ``above``: the highest platform id of ``mapping``'s type promised to a plan not yet written.
+    ``unwritten``: the links that plans not written yet will make, by type (their
+    :meth:`PagePlan.new_links`); parents found there are checked when this plan is written.
     """
     if not plannable(mapping):
         return None
-    prepared = prepare(conn, scope, mapping, page)
+    prepared = prepare(conn, scope, mapping, page, unwritten=unwritten)
     creates = prepared.rows
     if any(row.platform_id is not None for row in creates):
         return None
@@ -97,10 +112,10 @@ def plan_page(
     if unmatched and records.has_unlinked(conn, org, cid, mapping.type):
         return None
     ids = records.new_ids(conn, mapping.type, len(creates), above=above) if creates else []
-    entries = prepared.result.logs
     for row, new_id in zip(creates, ids, strict=True):
         row.platform_id = new_id
-        entries.append(pull_entries.created(mapping, row.record, new_id))
+    entries = prepared.result.logs
+    entries += pull_entries.created_many(mapping, zip([r.record.id for r in creates], ids, strict=True))
     prepared.result.counts.created += len(creates)
     target = bulk.Target.of(conn)
     return PagePlan(
@@ -118,6 +133,7 @@ def plan_page(
         versions={crm_id: link.version for crm_id, link in prepared.known.items()},
         ids=ids,
         unmatched=unmatched,
+        assumed=prepared.assumed,
     )
 
 
@@ -146,6 +162,10 @@ def _holds(conn: sa.Connection, scope: Scope, plan: PagePlan) -> bool:
         return False
     if not records.ids_unused(conn, mapping.type, plan.ids):
         return False
+    for parent_type, assumed in plan.assumed.items():
+        # Written by the plans before (in this writer, in order) only if those plans held.
+        if links.platform_ids(conn, org, cid, parent_type, list(assumed)) != assumed:
+            return False
     return not (plan.unmatched and records.has_unlinked(conn, org, cid, mapping.type))
 
 

@@ -7,6 +7,7 @@ committed and never applies anything twice.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -88,6 +89,8 @@ class _Run:
     errors: dict[str, CrmsyncError] = field(default_factory=dict)
     # Types pulled only for their `pull` fields, onto linked records (sections that only send).
     linked_only: set[str] = field(default_factory=set)
+    # Pages handed to the writer and not written yet, in order: their type and plan.
+    unwritten: deque[tuple[str, PagePlan | None]] = field(default_factory=deque)
 
     @property
     def api_calls(self) -> int:
@@ -145,8 +148,9 @@ def sync_all(
                 connector.prefetch(requests)
                 readers = one_after_another([partial(connector.read, request) for request in requests])
             # One writer for the run: an object's first page is planned while the last page of
-            # the one before is written, unless it looks up that one's records.
-            with PageWriter[None]() as writer:
+            # the one before is written, with the parents that page's plan makes. Three jobs
+            # wait at most: that last page, its cursor's end of pass and the object's end.
+            with PageWriter[None](depth=3) as writer:
                 for mapping, request, pages in zip(mappings, requests, readers, strict=True):
                     with _isolated(run, mapping):
                         _pull_object(run, writer, mapping, request, pages)
@@ -287,12 +291,16 @@ def _apply_pages(
     with reading(run.engine) as conn:
         # The contact-centre data sources fed by this object (usually none).
         sources = sources_for(conn, run.scope, mapping.object)
-    # The parents' types: what the pages' lookups read must be written first.
+    # The parents' types: what the pages' lookups read is written first, or planned.
     parents = {target.type for lookup in mapping.lookups for target in lookup.targets}
+    # A section reads its parents' links itself (see in_section): they must be written.
+    written_first = mapping.type in run.linked_only or any(run.options.filters.get(t) for t in parents)
     # The highest platform id planned for rows not committed yet.
     promised = 0
     for page in prefetched(pages):
-        writer.wait(tags=parents)
+        unwritten = None if written_first else _unwritten_links(run, parents)
+        if unwritten is None:
+            writer.wait(tags=parents)
         # Sections that only send, and records whose parents a filter keeps out (usually neither).
         records = in_section(
             run.engine,
@@ -304,9 +312,12 @@ def _apply_pages(
             linked_only=mapping.type in run.linked_only,
         )
         with reading(run.engine) as conn:
-            plan = plan_page(conn, run.scope, mapping, records, run_id=run.run_id, above=promised)
+            plan = plan_page(
+                conn, run.scope, mapping, records, run_id=run.run_id, above=promised, unwritten=unwritten
+            )
         if plan is not None and plan.ids:
             promised = max(promised, plan.ids[-1])
+        run.unwritten.append((mapping.type, plan))
         writer.submit(
             partial(_write_page, run, mapping, counts, page, records, plan, sources, checkpoint=checkpoint),
             then=partial(_page_written, run, mapping, counts, page.total),
@@ -351,7 +362,21 @@ def _write_page(
         leases.renew(conn, cid, run.owner)
 
 
+def _unwritten_links(run: _Run, types: set[str]) -> dict[str, dict[str, int]] | None:
+    """The links that pages of ``types`` still in the writer will make, by type; None if one of
+    those pages has no plan (what it writes is known only once it is written)."""
+    found: dict[str, dict[str, int]] = {}
+    for platform_type, plan in run.unwritten:
+        if platform_type not in types:
+            continue
+        if plan is None:
+            return None
+        found.setdefault(platform_type, {}).update(plan.new_links())
+    return found
+
+
 def _page_written(run: _Run, mapping: ObjectMapping, counts: Counts, total: int | None, _: None) -> None:
+    run.unwritten.popleft()
     run.observer.page_done(mapping.type, counts.fetched, total)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -14,16 +15,17 @@ from crmsync.store.logs import LogEntry
 
 def created(mapping: ObjectMapping, record: CrmRecord, platform_id: int) -> LogEntry:
     """A platform record created from ``record``."""
-    # Positional: a pull makes one per record it creates.
-    return LogEntry(
-        mapping.type,
-        "create",
-        "pull",
-        "processed",
-        f"created {_noun(mapping.label_text)} {platform_id} from {mapping.object} {record.id}",
-        record.id,
-        platform_id,
-    )
+    return created_many(mapping, [(record.id, platform_id)])[0]
+
+
+def created_many(mapping: ObjectMapping, made: Iterable[tuple[str, int]]) -> list[LogEntry]:
+    """Platform records created from CRM records: (CRM id, platform id) pairs."""
+    # A pull makes one per record it creates: the words around the ids are made once.
+    kind, head, source = mapping.type, f"created {_noun(mapping.label_text)} ", f" from {mapping.object} "
+    return [
+        LogEntry(kind, "create", "pull", "processed", f"{head}{made_id}{source}{crm_id}", crm_id, made_id)
+        for crm_id, made_id in made
+    ]
 
 
 def updated(
