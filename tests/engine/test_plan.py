@@ -274,70 +274,65 @@ def test_every_lookup_of_the_built_in_profiles_can_be_planned(name: str) -> None
         assert planning.plannable(mapping) is not own_type, mapping.type
 
 
-def _household_of(ws: Workspace, supporter: CrmRecord) -> str:
-    """The CRM id of the household a supporter's platform row points at."""
-    state = _state(ws, "supporters")
-    return state["rows"][supporter.id][0]["household_id"]
+HOUSEHOLDS = [_household(n) for n in range(3)]
+SUPPORTERS = [_supporter(n, n % 3) for n in range(6)]
+
+
+def _planned_in_a_row(ws: Workspace, scope: Scope) -> tuple[planning.PagePlan, planning.PagePlan]:
+    """A page of households planned, then a page of their supporters planned while the
+    households' page is still in the writer (its links taken from its plan)."""
+    parent = _plan(ws, scope, "households", HOUSEHOLDS)
+    assert parent is not None
+    with reading(ws.engine) as conn:
+        child = planning.plan_page(
+            conn,
+            scope,
+            NPSP.mapping("supporters"),
+            SUPPORTERS,
+            run_id=None,
+            unwritten={"households": parent.new_links()},
+        )
+    assert child is not None
+    assert set(child.assumed["households"]) == {h.id for h in HOUSEHOLDS}
+    return parent, child
+
+
+def _written_in_order(ws: Workspace, scope: Scope, *plans: planning.PagePlan) -> None:
+    for made in plans:
+        with ws.engine.begin() as conn, capture.origin(conn, "sync"):
+            planning.apply_plan(conn, scope, made)
+
+
+def _households_of_supporters(ws: Workspace) -> list[str]:
+    """The CRM ids of the households the supporters' platform rows point at, in order."""
+    rows = _state(ws, "supporters")["rows"]
+    return [rows[s.id][0]["household_id"] for s in SUPPORTERS]
 
 
 def test_parents_from_a_plan_not_written_yet_are_used_when_it_holds(workspace: Workspace) -> None:
     scope = _scope(workspace)
-    households = [_household(n) for n in range(3)]
-    supporters = [_supporter(n, n % 3) for n in range(6)]
-    parent = _plan(workspace, scope, "households", households)
-    assert parent is not None
-    # The supporters' page is planned while the households' page is still in the writer.
-    with reading(workspace.engine) as conn:
-        child = planning.plan_page(
-            conn,
-            scope,
-            NPSP.mapping("supporters"),
-            supporters,
-            run_id=None,
-            unwritten={"households": parent.new_links()},
-        )
-    assert child is not None
-    assert child.result.counts.created == 6
-    assert set(child.assumed["households"]) == {h.id for h in households}
-    for made in (parent, child):
-        with workspace.engine.begin() as conn, capture.origin(conn, "sync"):
-            planning.apply_plan(conn, scope, made)
+    parent, child = _planned_in_a_row(workspace, scope)
+    _written_in_order(workspace, scope, parent, child)
     with workspace.engine.connect() as conn:
-        # Written as planned: the supporters' ids are the planned ones.
-        assert set(
-            links.platform_ids(
-                conn, scope.organization_id, scope.connection_id, "supporters", [s.id for s in supporters]
-            ).values()
-        ) == set(child.ids)
-    assert all(_household_of(workspace, s) == households[n % 3].id for n, s in enumerate(supporters))
+        written = links.platform_ids(
+            conn, scope.organization_id, scope.connection_id, "supporters", [s.id for s in SUPPORTERS]
+        )
+    # Written as planned: the supporters have the ids their plan took.
+    assert sorted(written.values()) == child.ids
+    assert _households_of_supporters(workspace) == [HOUSEHOLDS[n % 3].id for n in range(6)]
 
 
 def test_parents_from_a_plan_that_did_not_hold_are_looked_up_again(workspace: Workspace) -> None:
     scope = _scope(workspace)
-    households = [_household(n) for n in range(3)]
-    supporters = [_supporter(n, n % 3) for n in range(6)]
-    parent = _plan(workspace, scope, "households", households)
-    assert parent is not None
-    with reading(workspace.engine) as conn:
-        child = planning.plan_page(
-            conn,
-            scope,
-            NPSP.mapping("supporters"),
-            supporters,
-            run_id=None,
-            unwritten={"households": parent.new_links()},
-        )
-    assert child is not None
+    parent, child = _planned_in_a_row(workspace, scope)
     # Another pull links the last household meanwhile: the households' plan no longer holds,
     # its page is applied inside its transaction and its records get other ids.
-    _write(workspace, scope, "households", households[2:], planned=False)
-    for made in (parent, child):
-        with workspace.engine.begin() as conn, capture.origin(conn, "sync"):
-            planning.apply_plan(conn, scope, made)
+    _write(workspace, scope, "households", HOUSEHOLDS[2:], planned=False)
+    _written_in_order(workspace, scope, parent, child)
     with workspace.engine.connect() as conn:
         ids = links.platform_ids(
-            conn, scope.organization_id, scope.connection_id, "households", [h.id for h in households]
+            conn, scope.organization_id, scope.connection_id, "households", [h.id for h in HOUSEHOLDS]
         )
     assert ids != parent.new_links()
     # Each supporter points at its own household, by the ids the households really got.
-    assert all(_household_of(workspace, s) == households[n % 3].id for n, s in enumerate(supporters))
+    assert _households_of_supporters(workspace) == [HOUSEHOLDS[n % 3].id for n in range(6)]
