@@ -148,9 +148,8 @@ def sync_all(
                 connector.prefetch(requests)
                 readers = one_after_another([partial(connector.read, request) for request in requests])
             # One writer for the run: an object's first page is planned while the last page of
-            # the one before is written, with the parents that page's plan makes. Three jobs
-            # wait at most: that last page, its cursor's end of pass and the object's end.
-            with PageWriter[None](depth=3) as writer:
+            # the one before is written, with the parents that page's plan makes.
+            with PageWriter[None]() as writer:
                 for mapping, request, pages in zip(mappings, requests, readers, strict=True):
                     with _isolated(run, mapping):
                         _pull_object(run, writer, mapping, request, pages)
@@ -258,12 +257,16 @@ def _pull_object(
         with reading(run.engine) as conn:
             waiting = retries.failures(conn, org, cid, mapping.type, before=run.started)
         _apply_pages(run, writer, mapping, counts, pages, checkpoint=True)
-        writer.submit(partial(_finish_pass, run, mapping, request), then=_nothing, tag=mapping.type)
+        writer.submit(
+            partial(_finish_pass, run, mapping, request), then=_nothing, tag=mapping.type, light=True
+        )
         if waiting:
             # Which of them the pass cleared is known once it is written.
             writer.wait()
             _retry_failed(run, writer, mapping, counts, request)
-    writer.submit(_nothing, then=lambda _: run.observer.object_done(mapping.type, counts), tag=mapping.type)
+    writer.submit(
+        _nothing, then=lambda _: run.observer.object_done(mapping.type, counts), tag=mapping.type, light=True
+    )
 
 
 def _finish_pass(run: _Run, mapping: ObjectMapping, request: ReadRequest) -> None:

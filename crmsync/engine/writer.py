@@ -36,7 +36,8 @@ class PageWriter(Generic[T]):
     handed over in the caller's thread.
 
     Up to ``depth`` jobs wait or run while the caller prepares the next: submitting one more
-    first settles the oldest, re-raising its error. A job never runs after one that failed
+    first settles the oldest, re-raising its error. Jobs submitted as ``light`` (bookkeeping
+    that holds no page) do not count. A job never runs after one that failed
     (the page after a failed page must not move the cursor past it). Leave the ``with`` block
     to wait for the rest.
     """
@@ -44,19 +45,24 @@ class PageWriter(Generic[T]):
     def __init__(self, *, depth: int = 1) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crmsync-writer")
         self._depth = depth
-        self._pending: deque[tuple[Future[T], Callable[[T], None], str | None]] = deque()
+        self._pending: deque[tuple[Future[T], Callable[[T], None], str | None, bool]] = deque()
+        self._heavy = 0
         # Set in the writer's thread when a job fails; read there before each job.
         self._failed = False
         self._switching = _SWITCHING.held()
 
-    def submit(self, job: Callable[[], T], then: Callable[[T], None], *, tag: str | None = None) -> None:
+    def submit(
+        self, job: Callable[[], T], then: Callable[[T], None], *, tag: str | None = None, light: bool = False
+    ) -> None:
         """Run ``job`` after the jobs before it; ``then`` gets its outcome, in this thread.
 
         ``tag`` names what the job writes, for :meth:`wait`.
         """
-        while len(self._pending) >= self._depth:
-            self._settle()
-        self._pending.append((self._pool.submit(self._guarded, job), then, tag))
+        if not light:
+            while self._heavy >= self._depth:
+                self._settle()
+            self._heavy += 1
+        self._pending.append((self._pool.submit(self._guarded, job), then, tag, light))
 
     def wait(self, *, tags: Container[str] | None = None) -> None:
         """Wait for the jobs given so far and hand their outcomes to their ``then``.
@@ -66,12 +72,14 @@ class PageWriter(Generic[T]):
         """
         last = len(self._pending)
         if tags is not None:
-            last = max((i + 1 for i, (_, _, tag) in enumerate(self._pending) if tag in tags), default=0)
+            last = max((i + 1 for i, (_, _, tag, _) in enumerate(self._pending) if tag in tags), default=0)
         for _ in range(last):
             self._settle()
 
     def _settle(self) -> None:
-        future, then, _ = self._pending.popleft()
+        future, then, _, light = self._pending.popleft()
+        if not light:
+            self._heavy -= 1
         then(future.result())
 
     def _guarded(self, job: Callable[[], T]) -> T:
@@ -96,9 +104,10 @@ class PageWriter(Generic[T]):
             else:
                 # The caller failed: the jobs given are whole (pages with their checkpoints),
                 # so they may finish, but their outcomes, or their own errors, no longer matter.
-                for future, _, _ in self._pending:
+                for future, _, _, _ in self._pending:
                     future.exception()
                 self._pending.clear()
+                self._heavy = 0
         finally:
             self._pool.shutdown(wait=True)
             self._switching.__exit__(None, None, None)

@@ -49,6 +49,27 @@ def test_the_caller_works_while_a_job_runs() -> None:
         release.set()
 
 
+def test_light_jobs_do_not_hold_back_the_next_heavy_one() -> None:
+    # The last page of an object, then its bookkeeping: the next object's first page is
+    # submitted while that last page is still being written.
+    release = threading.Event()
+    settled: list[str] = []
+
+    def last_page() -> None:
+        assert release.wait(5)
+
+    with PageWriter[None]() as writer:
+        writer.submit(last_page, then=lambda _: settled.append("page"))
+        writer.submit(lambda: None, then=lambda _: settled.append("end of pass"), light=True)
+        writer.submit(lambda: None, then=lambda _: settled.append("object done"), light=True)
+        assert settled == []
+        release.set()
+        # One heavy job may wait: submitting the next settles the last page first.
+        writer.submit(lambda: None, then=lambda _: settled.append("next page"))
+        assert settled == ["page"]
+    assert settled == ["page", "end of pass", "object done", "next page"]
+
+
 def test_a_failed_job_stops_the_caller_at_the_next_submit() -> None:
     ran: list[str] = []
 
