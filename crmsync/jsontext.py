@@ -38,12 +38,21 @@ def loads(data: bytes | str) -> Any:
         return json.loads(data)
 
 
+class Encoded(str):
+    """JSON text already encoded (say, for a digest): :func:`dumps` hands it on as it is."""
+
+    __slots__ = ()
+
+
 def dumps(value: Any) -> str:
     """Encode ``value`` for a JSON column: compact text; TypeError for what JSON cannot hold.
 
     NaN and Infinity are written as null: JSON has no such numbers, and PostgreSQL's json
-    types refuse the standard library's spelling of them.
+    types refuse the standard library's spelling of them. :class:`Encoded` text is the value's
+    encoding already.
     """
+    if type(value) is Encoded:
+        return str(value)
     try:
         return orjson.dumps(value, option=_STORE_OPTIONS).decode()
     except orjson.JSONEncodeError:

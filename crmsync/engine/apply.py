@@ -23,8 +23,9 @@ from crmsync.connectors.base import CrmRecord
 from crmsync.engine import pull_entries
 from crmsync.engine.conflicts import Policy, merge, normalized
 from crmsync.engine.counts import Counts
-from crmsync.engine.mapping import Pulled, digest_of, parse_crm_datetime
+from crmsync.engine.mapping import Pulled, encoded, parse_crm_datetime
 from crmsync.errors import RecordError
+from crmsync.jsontext import Encoded
 from crmsync.model.profile import ObjectMapping, Profile
 from crmsync.store import links, records, retries
 from crmsync.store.links import Link, NewLink
@@ -43,7 +44,7 @@ class Scope:
     policy: Policy = "latest_wins"
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """A fresh record of a page, mapped and resolved, and where it goes on the platform."""
 
@@ -53,6 +54,8 @@ class Row:
     # The mapped values both sides hold after this sync (stored on the link): the CRM's,
     # unless merging with the platform row decides otherwise.
     synced: dict[str, Any]
+    # The CRM's (as first read), encoded: what a created row's link stores.
+    synced_text: Encoded
     platform_id: int | None = None
     matched_by: str | None = None
 
@@ -141,14 +144,12 @@ def prepare(
                 result.counts.failed += 1
             continue
         synced = pulled.synced(values)
-        digest = digest_of(synced)
+        text, digest = encoded(synced)
         link = known.get(record.id)
         if link is not None and link.crm_modstamp == record.modstamp and link.values_hash == digest:
             result.counts.unchanged += 1
             continue
-        rows.append(
-            Row(record, values, digest, synced, platform_id=link.platform_id if link is not None else None)
-        )
+        rows.append(Row(record, values, digest, synced, text, link.platform_id if link is not None else None))
     return Prepared(gone, known, rows, failures, result, assumed)
 
 
@@ -396,8 +397,11 @@ def _bulk(conn: sa.Connection, org: int, mapping: ObjectMapping, writes: list[Wr
     )
 
 
-def new_link(mapping: ObjectMapping, row: Row) -> NewLink:
-    """The link to store for ``row`` once it is written."""
+def new_link(mapping: ObjectMapping, row: Row, *, created: bool = False) -> NewLink:
+    """The link to store for ``row`` once it is written.
+
+    ``created``: the row was created as read, so its synced values are the encoded ones.
+    """
     assert row.platform_id is not None
     return NewLink(
         mapping.type,
@@ -406,7 +410,7 @@ def new_link(mapping: ObjectMapping, row: Row) -> NewLink:
         row.record.id,
         row.record.modstamp,
         row.digest,
-        row.synced,
+        row.synced_text if created else row.synced,
     )
 
 

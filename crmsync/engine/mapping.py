@@ -25,6 +25,27 @@ def converter(column: sa.Column[Any], *, crm_field: str) -> Converter:
 
     Worked out once per column: a pull converts thousands of values of each.
     """
+    convert = _unchecked(column, crm_field=crm_field)
+    if convert is _as_is:
+        return convert
+    kind = column.type
+
+    def checked(value: Any) -> Any:
+        try:
+            return convert(value)
+        except (ValueError, InvalidOperation):
+            raise RecordError(
+                f"{crm_field} has the value {value!r}, which is not a valid {type(kind).__name__.lower()} "
+                f"for the platform column {column.name}",
+                code="INVALID_VALUE",
+                fields=(crm_field,),
+            ) from None
+
+    return checked
+
+
+def _unchecked(column: sa.Column[Any], *, crm_field: str) -> Converter:
+    """:func:`converter`, but a value that does not convert raises ValueError or InvalidOperation."""
     kind = column.type
     convert: Converter
     if isinstance(kind, UTCDateTime):
@@ -52,20 +73,8 @@ def converter(column: sa.Column[Any], *, crm_field: str) -> Converter:
             return text
 
     else:
-        return _as_is
-
-    def checked(value: Any) -> Any:
-        try:
-            return convert(value)
-        except (ValueError, InvalidOperation):
-            raise RecordError(
-                f"{crm_field} has the value {value!r}, which is not a valid {type(kind).__name__.lower()} "
-                f"for the platform column {column.name}",
-                code="INVALID_VALUE",
-                fields=(crm_field,),
-            ) from None
-
-    return checked
+        convert = _as_is
+    return convert
 
 
 def _datetime(value: Any) -> datetime:
@@ -121,8 +130,13 @@ class Pulled:
     def __init__(self, mapping: ObjectMapping, table: sa.Table) -> None:
         pulled = mapping.pulled_fields()
         self._fields = [
-            (f.column, f.crm, converter(table.c[f.column], crm_field=f.crm), _text_limit(table.c[f.column]))
+            (f.column, f.crm, _unchecked(table.c[f.column], crm_field=f.crm), _text_limit(table.c[f.column]))
             for f in pulled
+        ]
+        # The same with errors that name the field: for a record whose values do not convert.
+        self._checked = [
+            (name, crm, converter(table.c[name], crm_field=crm), limit)
+            for name, crm, _, limit in self._fields
         ]
         self._normalizers = [
             (f.column, normalize) for f in pulled if (normalize := _normalizer(table.c[f.column])) is not None
@@ -132,15 +146,12 @@ class Pulled:
         self._normalizers += [(t.column, str) for lookup in mapping.lookups for t in lookup.targets]
 
     def values(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """Platform column values of the fields that flow from the CRM."""
-        # None, and text that fits a text column, are what converting would return: most
-        # values of a record skip the call.
-        return {
-            column_name: value
-            if (value := values.get(crm)) is None or (type(value) is str and len(value) <= limit)
-            else convert(value)
-            for column_name, crm, convert, limit in self._fields
-        }
+        """Platform column values of the fields that flow from the CRM; RecordError names a field
+        whose value does not convert."""
+        try:
+            return _converted(values, self._fields)
+        except (ValueError, InvalidOperation):
+            return _converted(values, self._checked)
 
     def synced(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """``conflicts.snapshot(values)`` of platform values from :meth:`values` with their lookups set.
@@ -156,14 +167,28 @@ class Pulled:
         return synced
 
 
-def digest_of(synced: Mapping[str, Any]) -> str:
-    """A hash of a record's synced values (:meth:`Pulled.synced`), stored on its link.
+def _converted(values: Mapping[str, Any], fields: list[tuple[str, str, Converter, int]]) -> dict[str, Any]:
+    # None, and text that fits a text column, are what converting would return: most values
+    # of a record skip the call.
+    return {
+        column_name: value
+        if (value := values.get(crm)) is None or (type(value) is str and len(value) <= limit)
+        else convert(value)
+        for column_name, crm, convert, limit in fields
+    }
+
+
+def encoded(synced: Mapping[str, Any]) -> tuple[jsontext.Encoded, str]:
+    """A record's synced values (:meth:`Pulled.synced`) as JSON text, and a hash of it; both are
+    stored on its link.
 
     A record read again with the same modstamp is applied again only if its digest differs
     (two changes within one second). Equal amounts (10, 10.0, Decimal("10.00")) give equal
-    digests: synced values are normalized.
+    digests: synced values are normalized. The text is the one hashed (keys sorted), so the
+    link's JSON column needs no second encoding.
     """
-    return hashlib.blake2b(jsontext.canonical(synced), digest_size=16).hexdigest()
+    text = jsontext.canonical(synced)
+    return jsontext.Encoded(text.decode()), hashlib.blake2b(text, digest_size=16).hexdigest()
 
 
 def _normalizer(column: sa.Column[Any]) -> Converter | None:

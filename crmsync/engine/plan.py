@@ -124,7 +124,7 @@ def plan_page(
         result=PageResult(prepared.result.counts),
         rows=records.insert_statements(target, org, mapping.type, [r.values for r in creates], ids),
         rest=[
-            *links.insert_statements(target, org, cid, [new_link(mapping, r) for r in creates]),
+            *links.insert_statements(target, org, cid, [new_link(mapping, r, created=True) for r in creates]),
             *logs.insert_statements(target, org, entries, connection_id=cid, run_id=run_id),
         ],
         gone=prepared.gone,

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
+from crmsync.jsontext import Encoded
 from crmsync.store import bulk
 from crmsync.store.tables import links
 from crmsync.store.types import utcnow
@@ -48,7 +49,7 @@ class NewLink(NamedTuple):
     crm_modstamp: str | None
     values_hash: str | None
     # The mapped values both sides agree on after this sync (None: leave as stored).
-    synced_values: dict[str, Any] | None = None
+    synced_values: dict[str, Any] | Encoded | None = None
 
 
 # A new link's row gets its NewLink's fields, in their order.
