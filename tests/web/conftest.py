@@ -15,6 +15,7 @@ if _HERE not in sys.path:
 
 from web_testkit import EMAIL, PASSWORD, TestClient, Web, connect, signed_in  # noqa: E402
 
+from crmsync.emulators.salesforce.seed import seed_npsp  # noqa: E402
 from crmsync.emulators.salesforce.server import Emulator, running_emulator  # noqa: E402
 from crmsync.engine import accounts  # noqa: E402
 from crmsync.engine.workspace import Workspace  # noqa: E402
@@ -29,7 +30,16 @@ def emulator_server() -> Iterator[Emulator]:
 
 @pytest.fixture
 def emulator(emulator_server: Emulator) -> Iterator[Emulator]:
-    """The shared emulator (seeded with about 300 NPSP records), without rules or faults."""
+    """The shared emulator, seeded afresh with about 300 NPSP records, without rules or faults.
+
+    Seeded again for every test: a test's pushes (a fund created by a Resync, say) must not
+    be pulled by the next test as if the org had always held them.
+    """
+    state = emulator_server.state
+    state.faults.clear()
+    state.cursors.clear()
+    state.usage.reset()
+    seed_npsp(state.org, 300)
     httpx.delete(f"{emulator_server.base_url}/__emulator__/rules").raise_for_status()
     yield emulator_server
     emulator_server.state.faults.clear()
