@@ -51,7 +51,7 @@ from crmsync.engine.apply import (
     prepare,
 )
 from crmsync.model.profile import ObjectMapping
-from crmsync.store import bulk, links, logs, records
+from crmsync.store import bulk, capture, links, logs, records
 from crmsync.store.links import Version
 from crmsync.store.platform import platform_table
 
@@ -122,7 +122,12 @@ def plan_page(
         mapping=mapping,
         records=page,
         result=PageResult(prepared.result.counts),
-        rows=records.insert_statements(target, org, mapping.type, [r.values for r in creates], ids),
+        rows=capture.captured_inserts(
+            target.dialect,
+            platform_table(mapping.type).name,
+            ids,
+            records.insert_statements(target, org, mapping.type, [r.values for r in creates], ids),
+        ),
         rest=[
             *links.insert_statements(target, org, cid, [new_link(mapping, r, created=True) for r in creates]),
             *logs.insert_statements(target, org, entries, connection_id=cid, run_id=run_id),

@@ -9,21 +9,30 @@ How a transaction says its origin differs by database, because SQLite has no ses
 variables: PostgreSQL uses a transaction-local setting; SQLite a marker row that only the
 writing transaction can see (SQLite has one writer at a time) and that is removed before
 commit.
+
+On SQLite a trigger is a small program run once per row, which for a pull's page of
+thousands of new rows cost a sixth of writing it. So a transaction that said its origin may
+capture the rows it inserts itself, in one statement (:func:`captured_inserts`): while its
+marker says ``own_capture``, the insert triggers stand aside.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Literal
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+from crmsync.store.bulk import Statement
 
 Origin = Literal["user", "system", "sync"]
 CHANNEL = "crmsync_changes"
 
 _SQLITE_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'"
 _SQLITE_ORIGIN = "COALESCE((SELECT origin FROM crmsync_origin LIMIT 1), 'user')"
+_SQLITE_OWN_CAPTURE = "EXISTS (SELECT 1 FROM crmsync_origin WHERE own_capture)"
 
 # The current capture function. Migrations create it; changing it needs a new migration
 # that runs it again (CREATE OR REPLACE), as 0004 did.
@@ -46,8 +55,12 @@ END $$
 """
 
 
-def install_ddl(dialect: str, table: str) -> list[str]:
-    """Statements that install change capture on one platform table."""
+def install_ddl(dialect: str, table: str, *, own_capture: bool = True) -> list[str]:
+    """Statements that install change capture on one platform table.
+
+    ``own_capture``: the insert trigger stands aside while a transaction captures its own
+    inserts (SQLite; migrations before 0009 pass False, the marker column came then).
+    """
     if dialect == "postgresql":
         return [
             f"CREATE TRIGGER crmsync_capture AFTER INSERT OR UPDATE OR DELETE ON {table} "
@@ -55,9 +68,10 @@ def install_ddl(dialect: str, table: str) -> list[str]:
         ]
     statements = []
     for operation, row in (("insert", "NEW"), ("update", "NEW"), ("delete", "OLD")):
+        when = f"WHEN NOT {_SQLITE_OWN_CAPTURE} " if own_capture and operation == "insert" else ""
         statements.append(
             f"CREATE TRIGGER crmsync_capture_{table}_{operation} AFTER {operation.upper()} ON {table} "
-            "BEGIN INSERT INTO crmsync_changes "
+            f"{when}BEGIN INSERT INTO crmsync_changes "
             "(organization_id, platform_type, platform_id, operation, origin, created_at) "
             f"VALUES ({row}.organization_id, '{table}', {row}.id, '{operation}', "
             f"{_SQLITE_ORIGIN}, {_SQLITE_NOW}); "
@@ -89,3 +103,30 @@ def origin(conn: sa.Connection, value: Origin) -> Iterator[None]:
     # Only reached when the block succeeded; on an exception the transaction rolls back and
     # takes the marker with it.
     conn.execute(sa.text("DELETE FROM crmsync_origin"))
+
+
+def captured_inserts(
+    dialect: Dialect, table: str, ids: Sequence[int], inserts: Sequence[Statement]
+) -> list[Statement]:
+    """``inserts`` (the new rows of ``table`` with ``ids``) with their changes captured in one
+    statement rather than by a trigger per row.
+
+    Only on SQLite and for ascending ids without gaps (as :func:`crmsync.store.records.new_ids`
+    takes them there); otherwise the statements are returned as they are and the triggers
+    capture. Outside a transaction that said its origin there is no marker: the triggers
+    capture then, and the statement that would have done it inserts nothing.
+    """
+    if dialect.name != "sqlite" or not ids or list(ids) != list(range(ids[0], ids[0] + len(ids))):
+        return list(inserts)
+    return [
+        Statement("UPDATE crmsync_origin SET own_capture = 1", ()),
+        *inserts,
+        Statement(
+            "INSERT INTO crmsync_changes "
+            "(organization_id, platform_type, platform_id, operation, origin, created_at) "
+            f"SELECT organization_id, '{table}', id, 'insert', {_SQLITE_ORIGIN}, {_SQLITE_NOW} "
+            f"FROM {table} WHERE id BETWEEN ? AND ? AND {_SQLITE_OWN_CAPTURE} ORDER BY id",
+            (ids[0], ids[-1]),
+        ),
+        Statement("UPDATE crmsync_origin SET own_capture = 0", ()),
+    ]

@@ -241,6 +241,8 @@ origin_marker = sa.Table(
     "crmsync_origin",
     metadata,
     sa.Column("origin", sa.String(8), nullable=False),
+    # While set, the insert triggers stand aside: the transaction captures its inserts itself.
+    sa.Column("own_capture", sa.Boolean, nullable=False, server_default="0"),
 )
 
 push_cursors = sa.Table(
