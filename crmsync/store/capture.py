@@ -111,10 +111,12 @@ def captured_inserts(
     """``inserts`` (the new rows of ``table`` with ``ids``) with their changes captured in one
     statement rather than by a trigger per row.
 
-    Only on SQLite and for ascending ids without gaps (as :func:`crmsync.store.records.new_ids`
-    takes them there); otherwise the statements are returned as they are and the triggers
-    capture. Outside a transaction that said its origin there is no marker: the triggers
-    capture then, and the statement that would have done it inserts nothing.
+    ``ids`` are exactly the new rows' ids, and no other row of the table holds an id in their
+    range: the changes are read back by that range. Only on SQLite and for ascending ids
+    without gaps (as :func:`crmsync.store.records.new_ids` takes them there); otherwise the
+    statements are returned as they are and the triggers capture. Outside a transaction that
+    said its origin there is no marker: the triggers capture then, and the statement that
+    would have done it inserts nothing.
     """
     if dialect.name != "sqlite" or not ids or list(ids) != list(range(ids[0], ids[0] + len(ids))):
         return list(inserts)
