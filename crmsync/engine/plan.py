@@ -114,8 +114,9 @@ def plan_page(
     ids = records.new_ids(conn, mapping.type, len(creates), above=above) if creates else []
     for row, new_id in zip(creates, ids, strict=True):
         row.platform_id = new_id
+    created = [r.record.id for r in creates]
     entries = prepared.result.logs
-    entries += pull_entries.created_many(mapping, zip([r.record.id for r in creates], ids, strict=True))
+    entries += pull_entries.created_many(mapping, zip(created, ids, strict=True))
     prepared.result.counts.created += len(creates)
     target = bulk.Target.of(conn)
     return PagePlan(
@@ -133,7 +134,7 @@ def plan_page(
             *logs.insert_statements(target, org, entries, connection_id=cid, run_id=run_id),
         ],
         gone=prepared.gone,
-        created=[r.record.id for r in creates],
+        created=created,
         failures=prepared.failures,
         versions={crm_id: link.version for crm_id, link in prepared.known.items()},
         ids=ids,

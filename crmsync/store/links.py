@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -167,7 +168,10 @@ def write(
         )
         inserts = [i for i in items if i.crm_id not in linked]
         updates = [i for i in items if i.crm_id in linked]
-        bulk.run(conn, insert_statements(bulk.Target.of(conn), organization_id, connection_id, inserts))
+        bulk.run(
+            conn,
+            insert_statements(bulk.Target.of(conn), organization_id, connection_id, inserts, synced_at=now),
+        )
         for with_values in (True, False):
             group = [i for i in updates if (i.synced_values is not None) is with_values]
             if not group:
@@ -201,15 +205,25 @@ def write(
 
 
 def insert_statements(
-    target: bulk.Target, organization_id: int, connection_id: int, new: Sequence[NewLink]
+    target: bulk.Target,
+    organization_id: int,
+    connection_id: int,
+    new: Sequence[NewLink],
+    *,
+    synced_at: datetime | None = None,
 ) -> list[bulk.Statement]:
-    """The statements that insert links not stored yet (see :func:`write` for either kind)."""
+    """The statements that insert links not stored yet (see :func:`write` for either kind);
+    ``synced_at`` defaults to now."""
     return bulk.insert_statements(
         target,
         links,
         _INSERTED,
         new,
-        shared={"organization_id": organization_id, "connection_id": connection_id, "synced_at": utcnow()},
+        shared={
+            "organization_id": organization_id,
+            "connection_id": connection_id,
+            "synced_at": synced_at or utcnow(),
+        },
     )
 
 
