@@ -14,6 +14,7 @@ from crmsync.engine.commands import run_sync_all
 from crmsync.engine.pull import RunResult
 from crmsync.engine.workspace import Workspace
 from crmsync.model.load import load_profile
+from crmsync.store import tenancy
 from crmsync.store.platform import platform_table
 from crmsync.store.tables import links
 
@@ -39,6 +40,22 @@ def connection_data(emulator: Emulator, **overrides: Any) -> dict[str, Any]:
 def connection_config(emulator: Emulator, **overrides: Any) -> SalesforceConfig:
     """The emulated org's connection settings, validated."""
     return SalesforceConfig.model_validate(connection_data(emulator, **overrides))
+
+
+def bare_connection(workspace: Workspace) -> int:
+    """A connection ``sf`` with the npsp profile and no credentials (nothing is called); its id."""
+    with workspace.engine.begin() as conn:
+        cid, _ = tenancy.upsert_connection(
+            conn,
+            workspace.organization_id,
+            name=CONNECTION,
+            crm="salesforce",
+            profile="npsp",
+            settings_={},
+            credentials=None,
+            config_hash=None,
+        )
+    return cid
 
 
 def connect(workspace: Workspace, emulator: Emulator, **overrides: Any) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from engine_testkit import bare_connection
 
 from crmsync.connectors.base import CrmRecord
 from crmsync.engine import plan as planning
@@ -14,7 +15,7 @@ from crmsync.engine.apply import PageResult, Scope, apply_page
 from crmsync.engine.workspace import Workspace
 from crmsync.model.load import load_profile
 from crmsync.secrets import Vault, generate_key
-from crmsync.store import capture, links, logs, records, tenancy
+from crmsync.store import capture, links, logs, records
 from crmsync.store.db import reading
 from crmsync.store.platform import platform_table
 from crmsync.store.tables import links as links_table
@@ -24,18 +25,7 @@ STAMP = "2026-12-01T10:00:00.000+0000"
 
 
 def _scope(ws: Workspace) -> Scope:
-    with ws.engine.begin() as conn:
-        cid, _ = tenancy.upsert_connection(
-            conn,
-            ws.organization_id,
-            name="sf",
-            crm="salesforce",
-            profile="npsp",
-            settings_={},
-            credentials=None,
-            config_hash=None,
-        )
-    return Scope(ws.organization_id, cid, NPSP)
+    return Scope(ws.organization_id, bare_connection(ws), NPSP)
 
 
 def _household(n: int, **values: Any) -> CrmRecord:

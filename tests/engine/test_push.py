@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from engine_testkit import FAST, connect, live, sync
+from engine_testkit import FAST, bare_connection, connect, live, sync
 
 from crmsync.emulators.salesforce.seed import seed_npsp
 from crmsync.emulators.salesforce.server import Emulator
@@ -419,17 +419,8 @@ def test_a_change_committed_late_with_a_lower_id_is_not_skipped(workspace: Works
     if database.backend == "sqlite":
         pytest.skip("SQLite commits one writer at a time: ids are taken in commit order")
     org = workspace.organization_id
+    cid = bare_connection(workspace)
     with workspace.engine.begin() as conn:
-        cid, _ = tenancy.upsert_connection(
-            conn,
-            org,
-            name="sf",
-            crm="salesforce",
-            profile="npsp",
-            settings_={},
-            credentials=None,
-            config_hash=None,
-        )
         tenancy.set_toggles(conn, org, cid, {"funds": tenancy.Toggle(True, True)})
     scope = Scope(org, cid, workspace.profile(workspace.connection("sf")))
     slow = workspace.engine.connect()
