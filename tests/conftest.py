@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from crmsync.engine.workspace import Workspace
 from crmsync.secrets import Vault, generate_key
+
+# The suite imports with --import-mode=importlib, which keeps test folders off sys.path:
+# put this one there for the helpers every folder shares (testkit.py).
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
 
 POSTGRES_URL = os.environ.get("CRMSYNC_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 # CI sets this so that a PostgreSQL server that is down fails the run instead of skipping.

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
+import testkit
 
 from crmsync.config import SalesforceConfig
 from crmsync.connectors.retry import RetryPolicy
@@ -14,7 +15,6 @@ from crmsync.engine.commands import run_sync_all
 from crmsync.engine.pull import RunResult
 from crmsync.engine.workspace import Workspace
 from crmsync.model.load import load_profile
-from crmsync.store import tenancy
 from crmsync.store.platform import platform_table
 from crmsync.store.tables import links
 
@@ -44,18 +44,7 @@ def connection_config(emulator: Emulator, **overrides: Any) -> SalesforceConfig:
 
 def bare_connection(workspace: Workspace) -> int:
     """A connection ``sf`` with the npsp profile and no credentials (nothing is called); its id."""
-    with workspace.engine.begin() as conn:
-        cid, _ = tenancy.upsert_connection(
-            conn,
-            workspace.organization_id,
-            name=CONNECTION,
-            crm="salesforce",
-            profile="npsp",
-            settings_={},
-            credentials=None,
-            config_hash=None,
-        )
-    return cid
+    return testkit.bare_connection(workspace, CONNECTION)
 
 
 def connect(workspace: Workspace, emulator: Emulator, **overrides: Any) -> None:

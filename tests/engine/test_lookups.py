@@ -34,15 +34,11 @@ def _gift(n: int, account: str | None, contact: str | None = None) -> CrmRecord:
     return CrmRecord(id=values["Id"], modstamp="2026-12-01T10:00:00.000+0000", values=values)
 
 
-def _linked(ws: Workspace, cid: int, *linked: tuple[str, int, str]) -> None:
+def _linked(ws: Workspace, cid: int, *pairs: tuple[str, int, str]) -> None:
     """Links (platform type, platform id, CRM id), as a pull that created those rows leaves them."""
     with ws.engine.begin() as conn:
-        links.write(
-            conn,
-            ws.organization_id,
-            cid,
-            [NewLink(kind, platform_id, "Account", crm_id, None, None) for kind, platform_id, crm_id in linked],
-        )
+        made = [NewLink(kind, pid, "Account", crm_id, None, None) for kind, pid, crm_id in pairs]
+        links.write(conn, ws.organization_id, cid, made)
 
 
 def test_a_parent_is_taken_from_the_first_target_type_that_has_it(workspace: Workspace) -> None:

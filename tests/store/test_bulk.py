@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from testkit import bare_connection
 
 from crmsync.engine.workspace import Workspace
-from crmsync.store import bulk, records, tenancy
+from crmsync.store import bulk, records
 from crmsync.store.platform import platform_table
 from crmsync.store.tables import links, log_entries
 
@@ -21,18 +22,7 @@ ELSEWHERE = datetime(2024, 3, 1, 12, 0, 0, 654321, tzinfo=timezone(timedelta(hou
 
 
 def _connection(ws: Workspace) -> int:
-    with ws.engine.begin() as conn:
-        cid, _ = tenancy.upsert_connection(
-            conn,
-            ws.organization_id,
-            name="c",
-            crm="salesforce",
-            profile="npsp",
-            settings_={},
-            credentials=None,
-            config_hash=None,
-        )
-    return cid
+    return bare_connection(ws, "c")
 
 
 def _stored(conn: sa.Connection, table: sa.Table, columns: Sequence[str]) -> list[tuple[Any, ...]]:

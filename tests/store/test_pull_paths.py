@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
+from testkit import bare_connection
+
 from crmsync.engine.workspace import Workspace
-from crmsync.store import links, records, tenancy
+from crmsync.store import links, records
 from crmsync.store.links import NewLink
 
 
 def _connection(ws: Workspace) -> int:
-    with ws.engine.begin() as conn:
-        cid, _ = tenancy.upsert_connection(
-            conn,
-            ws.organization_id,
-            name="c",
-            crm="salesforce",
-            profile="npsp",
-            settings_={},
-            credentials=None,
-            config_hash=None,
-        )
-    return cid
+    return bare_connection(ws, "c")
 
 
 def test_bulk_insert_returns_ids_in_input_order_across_batches(workspace: Workspace) -> None:

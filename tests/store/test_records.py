@@ -8,6 +8,7 @@ import sys
 from datetime import timedelta
 
 import pytest
+from testkit import bare_connection
 
 from crmsync.engine.workspace import Workspace
 from crmsync.errors import RunBusyError
@@ -16,18 +17,7 @@ from crmsync.store.links import NewLink
 
 
 def _connection(ws: Workspace) -> int:
-    with ws.engine.begin() as conn:
-        cid, _ = tenancy.upsert_connection(
-            conn,
-            ws.organization_id,
-            name="c",
-            crm="salesforce",
-            profile="npsp",
-            settings_={},
-            credentials=None,
-            config_hash=None,
-        )
-    return cid
+    return bare_connection(ws, "c")
 
 
 def test_insert_update_and_get(workspace: Workspace) -> None:
