@@ -33,11 +33,12 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit, urlunsplit
@@ -277,9 +278,16 @@ def api_get(http: httpx.Client, token: dict[str, Any], path: str, **params: str)
 # --------------------------------------------------------------------------- workers
 
 
-def worker_sync(base_url: str, workdir: Path, *, trace: bool) -> dict[str, Any]:
-    """Sync All into a fresh SQLite file; with ``trace``, also tracemalloc (slower: not timed)."""
-    workspace = Workspace(f"sqlite:///{workdir / 'platform.db'}", vault=Vault(generate_key()))
+def worker_sync(base_url: str, workdir: Path, *, trace: bool, database: str | None = None) -> dict[str, Any]:
+    """Sync All into a fresh SQLite file, or a fresh schema of the PostgreSQL ``database``; with
+    ``trace``, also tracemalloc (slower: not timed)."""
+    schema = None
+    if database is not None:
+        schema = f"crmsync_bench_{workdir.name.replace('-', '_')}_{os.getpid()}"
+        with sa.create_engine(database).begin() as conn:
+            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    url = database or f"sqlite:///{workdir / 'platform.db'}"
+    workspace = Workspace(url, vault=Vault(generate_key()), schema=schema)
     workspace.register(
         CONNECTION,
         SalesforceConfig.model_validate(
@@ -308,6 +316,9 @@ def worker_sync(base_url: str, workdir: Path, *, trace: bool) -> dict[str, Any]:
         tracemalloc.stop()
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     workspace.close()
+    if database is not None:
+        with sa.create_engine(database).begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
     return {
         "seconds": seconds,
         "cpu": cpu,
@@ -469,7 +480,7 @@ def worker_main(args: argparse.Namespace) -> None:
     workdir = Path(args.workdir)
     queries = json.loads(Path(args.queries).read_text(encoding="utf-8")) if args.queries else []
     if args.worker == "sync":
-        answer = worker_sync(args.base_url, workdir, trace=args.trace)
+        answer = worker_sync(args.base_url, workdir, trace=args.trace, database=args.database)
     elif args.worker == "fetch":
         answer = worker_fetch(args.base_url, queries)
     else:
@@ -488,7 +499,9 @@ class Runner:
         self.queries_file = queries_file
         self.serial = 0
 
-    def run(self, kind: str, emulator: EmulatorProcess, *, trace: bool = False) -> dict[str, Any]:
+    def run(
+        self, kind: str, emulator: EmulatorProcess, *, trace: bool = False, database: str | None = None
+    ) -> dict[str, Any]:
         self.serial += 1
         workdir = self.root / f"{self.serial:02d}-{kind}"
         workdir.mkdir()
@@ -509,6 +522,8 @@ class Runner:
         ]
         if trace:
             command.append("--trace")
+        if database:
+            command += ["--database", database]
         before = emulator.api_calls()
         subprocess.run(command, check=True)
         answer: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
@@ -530,6 +545,30 @@ def emulators(records: int, small: int, log_dir: Path) -> Iterator[tuple[Emulato
     finally:
         large.stop()
         little.stop()
+
+
+def warmed_up(emulator: EmulatorProcess, root: Path) -> tuple[list[Planned], Runner]:
+    """The queries Sync All will send to ``emulator`` (with their counts), and a runner whose
+    workers know them, after one untimed fetch of every page."""
+    with httpx.Client(timeout=120) as http:
+        token = login(http, emulator.base_url)
+        planned = count_records(http, token, plan_queries(http, token))
+    queries_file = root / "queries.json"
+    queries_file.write_text(json.dumps([p.soql for p in planned]), encoding="utf-8")
+    runner = Runner(root, queries_file)
+    print("warming up (one untimed fetch of every page)")
+    runner.run("fetch", emulator)
+    return planned, runner
+
+
+def rounds(repeat: int, kinds: dict[str, Callable[[], dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """The runs of each kind: ``repeat`` rounds of one run of each, back to back in the given order."""
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in kinds}
+    for i in range(repeat):
+        print(f"timed round {i + 1} of {repeat}: {', '.join(kinds)}")
+        for name, run in kinds.items():
+            runs[name].append(run())
+    return runs
 
 
 def median(values: list[float]) -> float:
@@ -563,6 +602,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--database", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         worker_main(args)
@@ -587,23 +627,16 @@ def benchmark(args: argparse.Namespace, root: Path, log_dir: Path) -> None:
     )
     print("starting the emulators (separate processes; seeding takes a while)")
     with emulators(args.records, args.small, log_dir) as (large, little):
-        with httpx.Client(timeout=120) as http:
-            token = login(http, large.base_url)
-            planned = count_records(http, token, plan_queries(http, token))
-        queries_file = root / "queries.json"
-        queries_file.write_text(json.dumps([p.soql for p in planned]), encoding="utf-8")
-        runner = Runner(root, queries_file)
-
-        print("warming up (one untimed fetch of every page)")
-        runner.run("fetch", large)
-        syncs: list[dict[str, Any]] = []
-        fetches: list[dict[str, Any]] = []
-        naives: list[dict[str, Any]] = []
-        for i in range(args.repeat):
-            print(f"timed round {i + 1} of {args.repeat}: Sync All, fetch only, straightforward")
-            syncs.append(runner.run("sync", large))
-            fetches.append(runner.run("fetch", large))
-            naives.append(runner.run("naive", large))
+        planned, runner = warmed_up(large, root)
+        runs = rounds(
+            args.repeat,
+            {
+                "Sync All": partial(runner.run, "sync", large),
+                "fetch only": partial(runner.run, "fetch", large),
+                "straightforward": partial(runner.run, "naive", large),
+            },
+        )
+        syncs, fetches, naives = runs["Sync All"], runs["fetch only"], runs["straightforward"]
         print("memory: Sync All with tracemalloc, one fresh process per org size")
         memory_large = runner.run("sync", large, trace=True)
         memory_small = runner.run("sync", little, trace=True)
