@@ -14,6 +14,10 @@ On SQLite a trigger is a small program run once per row, which for a pull's page
 thousands of new rows cost a sixth of writing it. So a transaction that said its origin may
 capture the rows it inserts itself, in one statement (:func:`captured_inserts`): while its
 marker says ``own_capture``, the insert triggers stand aside.
+
+On PostgreSQL the triggers run once per statement and capture all its rows at once from the
+statement's transition table; a PL/pgSQL call per row cost as much as the foreign-key
+checks of the rows it captured.
 """
 
 from __future__ import annotations
@@ -34,8 +38,9 @@ _SQLITE_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'"
 _SQLITE_ORIGIN = "COALESCE((SELECT origin FROM crmsync_origin LIMIT 1), 'user')"
 _SQLITE_OWN_CAPTURE = "EXISTS (SELECT 1 FROM crmsync_origin WHERE own_capture)"
 
-# The current capture function. Migrations create it; changing it needs a new migration
-# that runs it again (CREATE OR REPLACE), as 0004 did.
+# The capture function of the per-row triggers (PostgreSQL, migrations 0002 to 0009; 0010
+# keeps it for a downgrade). Changing a capture function needs a new migration that runs it
+# again (CREATE OR REPLACE), as 0004 did.
 PG_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION crmsync_capture() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -55,17 +60,59 @@ END $$
 """
 
 
-def install_ddl(dialect: str, table: str, *, own_capture: bool = True) -> list[str]:
-    """Statements that install change capture on one platform table.
+# Capture on PostgreSQL since migration 0010: one trigger per operation and statement.
+PG_STATEMENT_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION crmsync_capture_statement() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    change_origin text := COALESCE(NULLIF(current_setting('crmsync.origin', true), ''), 'user');
+    captured bigint;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        INSERT INTO crmsync_changes
+            (organization_id, platform_type, platform_id, operation, origin, created_at, txid)
+        SELECT organization_id, TG_TABLE_NAME, id, 'delete', change_origin, clock_timestamp(),
+               pg_current_xact_id()::text::bigint
+        FROM crmsync_old;
+    ELSE
+        INSERT INTO crmsync_changes
+            (organization_id, platform_type, platform_id, operation, origin, created_at, txid)
+        SELECT organization_id, TG_TABLE_NAME, id, lower(TG_OP), change_origin, clock_timestamp(),
+               pg_current_xact_id()::text::bigint
+        FROM crmsync_new;
+    END IF;
+    GET DIAGNOSTICS captured = ROW_COUNT;
+    IF captured > 0 AND change_origin <> 'sync' THEN
+        PERFORM pg_notify('{CHANNEL}', TG_TABLE_NAME);
+    END IF;
+    RETURN NULL;
+END $$
+"""
 
-    ``own_capture``: the insert trigger stands aside while a transaction captures its own
-    inserts (SQLite; migrations before 0009 pass False, the marker column came then).
+# What install_ddl installs, by the migration that installs it (see its ``revision``).
+NEWEST = "0010"
+
+
+def install_ddl(dialect: str, table: str, *, revision: str = NEWEST) -> list[str]:
+    """Statements that install change capture on one platform table, as of migration ``revision``.
+
+    From 0009 the SQLite insert trigger stands aside while a transaction captures its own
+    inserts (the marker column came then); from 0010 PostgreSQL captures per statement
+    (:data:`PG_STATEMENT_FUNCTION`), before that per row (:data:`PG_FUNCTION`).
     """
     if dialect == "postgresql":
+        if revision < "0010":
+            return [
+                f"CREATE TRIGGER crmsync_capture AFTER INSERT OR UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION crmsync_capture()"
+            ]
+        # A trigger with a transition table serves one operation.
         return [
-            f"CREATE TRIGGER crmsync_capture AFTER INSERT OR UPDATE OR DELETE ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION crmsync_capture()"
+            f"CREATE TRIGGER crmsync_capture_{operation} AFTER {operation.upper()} ON {table} "
+            f"REFERENCING {rows} TABLE AS crmsync_{rows.lower()} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION crmsync_capture_statement()"
+            for operation, rows in (("insert", "NEW"), ("update", "NEW"), ("delete", "OLD"))
         ]
+    own_capture = revision >= "0009"
     statements = []
     for operation, row in (("insert", "NEW"), ("update", "NEW"), ("delete", "OLD")):
         when = f"WHEN NOT {_SQLITE_OWN_CAPTURE} " if own_capture and operation == "insert" else ""
@@ -83,7 +130,8 @@ def install_ddl(dialect: str, table: str, *, own_capture: bool = True) -> list[s
 def remove_ddl(dialect: str, table: str) -> list[str]:
     """Statements that remove change capture from one platform table."""
     if dialect == "postgresql":
-        return [f"DROP TRIGGER IF EXISTS crmsync_capture ON {table}"]
+        names = ["crmsync_capture", *(f"crmsync_capture_{op}" for op in ("insert", "update", "delete"))]
+        return [f"DROP TRIGGER IF EXISTS {name} ON {table}" for name in names]
     return [f"DROP TRIGGER IF EXISTS crmsync_capture_{table}_{op}" for op in ("insert", "update", "delete")]
 
 

@@ -8,6 +8,7 @@ from alembic import command
 from crmsync.engine.workspace import Workspace
 from crmsync.store import bulk, capture, records
 from crmsync.store.db import alembic_config, reading
+from crmsync.store.platform import platform_table
 from crmsync.store.tables import changes
 
 
@@ -77,3 +78,22 @@ def test_migrations_down_to_0008_and_up_again_keep_capture_working(workspace: Wo
         ("households", ids[0], "insert", "user"),
         *(("households", i, "insert", "sync") for i in ids[1:]),
     ]
+
+
+def test_statements_of_many_rows_capture_each_row_once(workspace: Workspace) -> None:
+    org = workspace.organization_id
+    table = platform_table("households")
+    with workspace.engine.begin() as conn:
+        ids = records.insert_many(conn, org, "households", [{"name": n} for n in "ABCD"])
+    with workspace.engine.begin() as conn, capture.origin(conn, "system"):
+        # One UPDATE and one DELETE of several rows each; one UPDATE that matches nothing.
+        conn.execute(table.update().where(table.c.id.in_(ids[:3])).values(phone="1"))
+        conn.execute(table.delete().where(table.c.id.in_(ids[2:])))
+        conn.execute(table.update().where(table.c.id == -1).values(phone="2"))
+    assert sorted(_changes(workspace)) == sorted(
+        [
+            *(("households", i, "insert", "user") for i in ids),
+            *(("households", i, "update", "system") for i in ids[:3]),
+            *(("households", i, "delete", "system") for i in ids[2:]),
+        ]
+    )

@@ -118,7 +118,7 @@ def upgrade() -> None:
     if dialect == "postgresql":
         op.execute(PG_FUNCTION)
     for table in PLATFORM_TABLES:
-        for statement in install_ddl(dialect, table, own_capture=False):
+        for statement in install_ddl(dialect, table, revision="0002"):
             op.execute(statement)
 
 

@@ -133,7 +133,7 @@ def upgrade() -> None:
     )
     dialect = op.get_bind().dialect.name
     for table in PLATFORM_TABLES:
-        for statement in install_ddl(dialect, table, own_capture=False):
+        for statement in install_ddl(dialect, table, revision="0005"):
             op.execute(statement)
 
 

@@ -305,7 +305,7 @@ def upgrade() -> None:
     )
     dialect = op.get_bind().dialect.name
     for table in PLATFORM_TABLES:
-        for statement in install_ddl(dialect, table, own_capture=False):
+        for statement in install_ddl(dialect, table, revision="0007"):
             op.execute(statement)
     # ### end Alembic commands ###
 

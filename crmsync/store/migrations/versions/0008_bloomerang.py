@@ -69,9 +69,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_soft_credits_donor_organization_id"), ["donor_organization_id"])
     if dialect == "sqlite":
         for table in ("transactions", "soft_credits"):
-            for statement in [*remove_ddl(dialect, table), *install_ddl(dialect, table, own_capture=False)]:
+            for statement in [*remove_ddl(dialect, table), *install_ddl(dialect, table, revision="0008")]:
                 op.execute(statement)
-    for statement in install_ddl(dialect, "appeals", own_capture=False):
+    for statement in install_ddl(dialect, "appeals", revision="0008"):
         op.execute(statement)
 
 
@@ -89,7 +89,7 @@ def downgrade() -> None:
             batch_op.drop_column(column)
     if dialect == "sqlite":
         for table in ("transactions", "soft_credits"):
-            for statement in [*remove_ddl(dialect, table), *install_ddl(dialect, table, own_capture=False)]:
+            for statement in [*remove_ddl(dialect, table), *install_ddl(dialect, table, revision="0008")]:
                 op.execute(statement)
     op.drop_index(op.f("ix_appeals_organization_id"), table_name="appeals")
     op.drop_table("appeals")

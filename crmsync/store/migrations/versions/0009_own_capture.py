@@ -34,7 +34,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("own_capture", sa.Boolean(), server_default="0", nullable=False))
     if op.get_bind().dialect.name == "sqlite":
         for table in _captured_tables():
-            for statement in [*remove_ddl("sqlite", table), *install_ddl("sqlite", table)]:
+            for statement in [*remove_ddl("sqlite", table), *install_ddl("sqlite", table, revision="0009")]:
                 op.execute(statement)
 
 
@@ -49,5 +49,5 @@ def downgrade() -> None:
     with op.batch_alter_table("crmsync_origin", schema=None) as batch_op:
         batch_op.drop_column("own_capture")
     for table in tables:
-        for statement in install_ddl("sqlite", table, own_capture=False):
+        for statement in install_ddl("sqlite", table, revision="0008"):
             op.execute(statement)
