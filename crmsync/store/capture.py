@@ -37,6 +37,8 @@ CHANNEL = "crmsync_changes"
 _SQLITE_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'"
 _SQLITE_ORIGIN = "COALESCE((SELECT origin FROM crmsync_origin LIMIT 1), 'user')"
 _SQLITE_OWN_CAPTURE = "EXISTS (SELECT 1 FROM crmsync_origin WHERE own_capture)"
+# Each captured operation, and which of its rows (NEW or OLD) holds the platform row's id.
+_OPERATIONS = (("insert", "NEW"), ("update", "NEW"), ("delete", "OLD"))
 
 # The capture function of the per-row triggers (PostgreSQL, migrations 0002 to 0009; 0010
 # keeps it for a downgrade). Changing a capture function needs a new migration that runs it
@@ -65,19 +67,19 @@ PG_STATEMENT_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION crmsync_capture_statement() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     change_origin text := COALESCE(NULLIF(current_setting('crmsync.origin', true), ''), 'user');
+    change_txid bigint := pg_current_xact_id()::text::bigint;
     captured bigint;
 BEGIN
+    -- A transition table is named in the SQL itself: one INSERT for each.
     IF TG_OP = 'DELETE' THEN
         INSERT INTO crmsync_changes
             (organization_id, platform_type, platform_id, operation, origin, created_at, txid)
-        SELECT organization_id, TG_TABLE_NAME, id, 'delete', change_origin, clock_timestamp(),
-               pg_current_xact_id()::text::bigint
+        SELECT organization_id, TG_TABLE_NAME, id, 'delete', change_origin, clock_timestamp(), change_txid
         FROM crmsync_old;
     ELSE
         INSERT INTO crmsync_changes
             (organization_id, platform_type, platform_id, operation, origin, created_at, txid)
-        SELECT organization_id, TG_TABLE_NAME, id, lower(TG_OP), change_origin, clock_timestamp(),
-               pg_current_xact_id()::text::bigint
+        SELECT organization_id, TG_TABLE_NAME, id, lower(TG_OP), change_origin, clock_timestamp(), change_txid
         FROM crmsync_new;
     END IF;
     GET DIAGNOSTICS captured = ROW_COUNT;
@@ -110,11 +112,11 @@ def install_ddl(dialect: str, table: str, *, revision: str = NEWEST) -> list[str
             f"CREATE TRIGGER crmsync_capture_{operation} AFTER {operation.upper()} ON {table} "
             f"REFERENCING {rows} TABLE AS crmsync_{rows.lower()} "
             "FOR EACH STATEMENT EXECUTE FUNCTION crmsync_capture_statement()"
-            for operation, rows in (("insert", "NEW"), ("update", "NEW"), ("delete", "OLD"))
+            for operation, rows in _OPERATIONS
         ]
     own_capture = revision >= "0009"
     statements = []
-    for operation, row in (("insert", "NEW"), ("update", "NEW"), ("delete", "OLD")):
+    for operation, row in _OPERATIONS:
         when = f"WHEN NOT {_SQLITE_OWN_CAPTURE} " if own_capture and operation == "insert" else ""
         statements.append(
             f"CREATE TRIGGER crmsync_capture_{table}_{operation} AFTER {operation.upper()} ON {table} "
@@ -130,9 +132,9 @@ def install_ddl(dialect: str, table: str, *, revision: str = NEWEST) -> list[str
 def remove_ddl(dialect: str, table: str) -> list[str]:
     """Statements that remove change capture from one platform table."""
     if dialect == "postgresql":
-        names = ["crmsync_capture", *(f"crmsync_capture_{op}" for op in ("insert", "update", "delete"))]
+        names = ["crmsync_capture", *(f"crmsync_capture_{op}" for op, _ in _OPERATIONS)]
         return [f"DROP TRIGGER IF EXISTS {name} ON {table}" for name in names]
-    return [f"DROP TRIGGER IF EXISTS crmsync_capture_{table}_{op}" for op in ("insert", "update", "delete")]
+    return [f"DROP TRIGGER IF EXISTS crmsync_capture_{table}_{op}" for op, _ in _OPERATIONS]
 
 
 @contextmanager
