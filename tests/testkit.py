@@ -6,8 +6,8 @@ from crmsync.engine.workspace import Workspace
 from crmsync.store import tenancy
 
 
-def bare_connection(workspace: Workspace, name: str = "sf") -> int:
-    """A connection with the npsp profile and no credentials (nothing is called); its id."""
+def bare_connection(workspace: Workspace, name: str) -> int:
+    """A connection ``name`` with the npsp profile and no credentials (nothing is called); its id."""
     with workspace.engine.begin() as conn:
         cid, _ = tenancy.upsert_connection(
             conn,

@@ -21,10 +21,6 @@ NOW = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
 ELSEWHERE = datetime(2024, 3, 1, 12, 0, 0, 654321, tzinfo=timezone(timedelta(hours=2)))
 
 
-def _connection(ws: Workspace) -> int:
-    return bare_connection(ws, "c")
-
-
 def _stored(conn: sa.Connection, table: sa.Table, columns: Sequence[str]) -> list[tuple[Any, ...]]:
     """The rows as the database holds them, with each value's type there, bypassing SQLAlchemy."""
     if conn.dialect.name == "sqlite":
@@ -36,7 +32,7 @@ def _stored(conn: sa.Connection, table: sa.Table, columns: Sequence[str]) -> lis
 
 def test_append_stores_what_a_core_insert_stores(workspace: Workspace) -> None:
     org = workspace.organization_id
-    cid = _connection(workspace)
+    cid = bare_connection(workspace, "c")
     cases: list[tuple[sa.Table, list[str], list[tuple[Any, ...]], dict[str, Any]]] = [
         (
             platform_table("transactions"),
@@ -95,7 +91,7 @@ def test_statements_and_lookups_split_where_one_would_hold_too_many_values(
     workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     org = workspace.organization_id
-    cid = _connection(workspace)
+    cid = bare_connection(workspace, "c")
     # At most 64 values a statement: 12 fund rows, 9 links, lookups of 61 CRM ids.
     monkeypatch.setattr(bulk, "_max_values", lambda conn: 64)
     with workspace.engine.begin() as conn:

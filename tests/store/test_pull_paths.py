@@ -9,10 +9,6 @@ from crmsync.store import links, records
 from crmsync.store.links import NewLink
 
 
-def _connection(ws: Workspace) -> int:
-    return bare_connection(ws, "c")
-
-
 def test_bulk_insert_returns_ids_in_input_order_across_batches(workspace: Workspace) -> None:
     org = workspace.organization_id
     with workspace.engine.begin() as conn:
@@ -27,7 +23,7 @@ def test_bulk_insert_returns_ids_in_input_order_across_batches(workspace: Worksp
 
 def test_platform_ids_and_the_unlinked_check(workspace: Workspace) -> None:
     org = workspace.organization_id
-    cid = _connection(workspace)
+    cid = bare_connection(workspace, "c")
     with workspace.engine.begin() as conn:
         assert not records.has_unlinked(conn, org, cid, "supporters")
         a, b = records.insert_many(conn, org, "supporters", [{"last_name": "A"}, {"last_name": "B"}])

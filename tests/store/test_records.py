@@ -16,10 +16,6 @@ from crmsync.store import leases, links, records, retries, tenancy
 from crmsync.store.links import NewLink
 
 
-def _connection(ws: Workspace) -> int:
-    return bare_connection(ws, "c")
-
-
 def test_insert_update_and_get(workspace: Workspace) -> None:
     org = workspace.organization_id
     with workspace.engine.begin() as conn:
@@ -34,7 +30,7 @@ def test_insert_update_and_get(workspace: Workspace) -> None:
 
 def test_matching_is_case_and_space_insensitive_and_skips_linked(workspace: Workspace) -> None:
     org = workspace.organization_id
-    cid = _connection(workspace)
+    cid = bare_connection(workspace, "c")
     with workspace.engine.begin() as conn:
         ids = records.insert_many(
             conn,
@@ -80,7 +76,7 @@ def test_repoint_moves_children_only_within_the_organization(workspace: Workspac
 
 def test_links_insert_then_refresh(workspace: Workspace) -> None:
     org = workspace.organization_id
-    cid = _connection(workspace)
+    cid = bare_connection(workspace, "c")
     with workspace.engine.begin() as conn:
         links.write(conn, org, cid, [NewLink("funds", 1, "GAU", "a0A1", "t1", "h1")])
         links.write(conn, org, cid, [NewLink("funds", 1, "GAU", "a0A1", "t2", "h2")])
@@ -94,7 +90,7 @@ def test_links_insert_then_refresh(workspace: Workspace) -> None:
 
 def test_retries_count_attempts(workspace: Workspace) -> None:
     org = workspace.organization_id
-    cid = _connection(workspace)
+    cid = bare_connection(workspace, "c")
     with workspace.engine.begin() as conn:
         retries.note_failures(conn, org, cid, "funds", [("x", "r1"), ("y", "r1")])
         retries.note_failures(conn, org, cid, "funds", [("x", "r2")])
@@ -104,7 +100,7 @@ def test_retries_count_attempts(workspace: Workspace) -> None:
 
 
 def test_leases_exclude_a_second_owner_until_released_or_expired(workspace: Workspace) -> None:
-    cid = _connection(workspace)
+    cid = bare_connection(workspace, "c")
     with workspace.engine.begin() as conn:
         leases.acquire(conn, cid, "elsewhere:1:a")
     with pytest.raises(RunBusyError, match="another crmsync process"), workspace.engine.begin() as conn:
@@ -121,7 +117,7 @@ def test_leases_exclude_a_second_owner_until_released_or_expired(workspace: Work
 def test_a_dead_local_process_does_not_block(workspace: Workspace) -> None:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
-    cid = _connection(workspace)
+    cid = bare_connection(workspace, "c")
     with workspace.engine.begin() as conn:
         leases.acquire(conn, cid, f"{socket.gethostname()}:{child.pid}:dead")
         leases.acquire(conn, cid, "me:1:x")
