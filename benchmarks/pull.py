@@ -571,6 +571,20 @@ def rounds(repeat: int, kinds: dict[str, Callable[[], dict[str, Any]]]) -> dict[
     return runs
 
 
+def per_round(runs: list[dict[str, Any]], baselines: list[dict[str, Any]]) -> list[float]:
+    """Each round's wall time of ``runs`` / of ``baselines``, timed back to back in that round.
+
+    Where the machine's speed drifts over minutes (a shared VM), the ratio within a round is
+    steadier than the ratio of medians over all rounds.
+    """
+    return [r["seconds"] / b["seconds"] for r, b in zip(runs, baselines, strict=True)]
+
+
+def rounds_text(ratios: list[float]) -> str:
+    """Per-round ratios as printed: two decimals, comma-separated."""
+    return ", ".join(f"{r:.2f}" for r in ratios)
+
+
 def median(values: list[float]) -> float:
     return float(statistics.median(values))
 
@@ -693,11 +707,9 @@ def report(
         f"  fetch only: {fetches[0]['calls']} GETs, {fetches[0]['records']} records; Sync All: "
         f"{syncs[0]['records']} records, {syncs[0]['records'] / sync_s:,.0f} records/s"
     )
-    # Each round times Sync All and fetch-only back to back. Where the machine's speed drifts
-    # over minutes (a shared VM), the ratio within a round is the steadier figure.
-    paired = [s["seconds"] / f["seconds"] for s, f in zip(syncs, fetches, strict=True)]
+    paired = per_round(syncs, fetches)
     ratio_overhead = median(paired)
-    print(f"  ratio per round: {', '.join(f'{r:.2f}' for r in paired)}")
+    print(f"  ratio per round: {rounds_text(paired)}")
     print(f"  ratio {ratio_overhead:.2f} (median per round; ratio of the medians {sync_s / fetch_s:.2f})")
 
     print()

@@ -22,7 +22,7 @@ import tempfile
 from functools import partial
 from pathlib import Path
 
-from pull import EmulatorProcess, median, rounds, timed, warmed_up
+from pull import EmulatorProcess, median, per_round, rounds, rounds_text, timed, warmed_up
 
 DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -67,12 +67,11 @@ def benchmark(args: argparse.Namespace, root: Path) -> None:
     sqlite_s = timed("Sync All into SQLite", sqlite)
     fetch_s = timed("fetch only", fetches)
     print(f"  PostgreSQL: {postgres[0]['records']} records, {postgres[0]['records'] / pg_s:,.0f} records/s")
-    by_sqlite = [p["seconds"] / s["seconds"] for p, s in zip(postgres, sqlite, strict=True)]
-    by_fetch = [p["seconds"] / f["seconds"] for p, f in zip(postgres, fetches, strict=True)]
     print()
-    figures = (("1. PostgreSQL / SQLite:    ", by_sqlite), ("2. PostgreSQL / fetch only:", by_fetch))
-    for label, ratios in figures:
-        print(f"{label} {median(ratios):.2f} (per round {', '.join(f'{r:.2f}' for r in ratios)})")
+    figures = (("1. PostgreSQL / SQLite:    ", sqlite), ("2. PostgreSQL / fetch only:", fetches))
+    for label, baselines in figures:
+        ratios = per_round(postgres, baselines)
+        print(f"{label} {median(ratios):.2f} (per round {rounds_text(ratios)})")
     print(f"   (ratio of the medians: {pg_s / sqlite_s:.2f} and {pg_s / fetch_s:.2f})")
 
 
