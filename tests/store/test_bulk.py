@@ -116,6 +116,85 @@ def test_statements_and_lookups_split_where_one_would_hold_too_many_values(
     assert names == [f"fund {i}" for i in range(23)]
 
 
+def test_lookups_read_what_a_core_select_reads(workspace: Workspace) -> None:
+    # On SQLite, lookups of integer and text columns come back as one row of JSON; others
+    # (numerics, booleans) row by row. Either way the values are those SQLAlchemy reads.
+    org = workspace.organization_id
+    cid = bare_connection(workspace, "c")
+    tricky = ["plain", 'it\'s "quoted" \\ é 🙂', "line\nbreak\ttab\u0001", "[1, 2]", "null"]
+    cases: list[tuple[sa.Table, str, list[dict[str, Any]], dict[str, Any]]] = [
+        (
+            links,
+            "crm_id",
+            [
+                {
+                    "platform_id": 2**62 + i,
+                    "crm_id": text,
+                    "crm_modstamp": None if i else "2024-01-02T03:04:05.000+0000",
+                    "values_hash": text,
+                    "synced_values": None if i == 1 else {"v": text, "n": 1.25, "i": 2**60},
+                }
+                for i, text in enumerate(tricky)
+            ],
+            {
+                "organization_id": org,
+                "connection_id": cid,
+                "platform_type": "t",
+                "crm_object": "Contact",
+                "synced_at": ELSEWHERE,
+            },
+        ),
+        (
+            platform_table("transactions"),
+            "name",
+            [
+                {"name": text, "amount": Decimal("0.1") * (i + 1), "close_date": date(987 + i, 6, 5)}
+                for i, text in enumerate(tricky)
+            ],
+            {"organization_id": org, "created_at": NOW, "updated_at": ELSEWHERE},
+        ),
+        (
+            platform_table("campaigns"),
+            "name",
+            [
+                {"name": text, "is_active": i % 2 == 0, "expected_revenue": 1 / 3}
+                for i, text in enumerate(tricky)
+            ],
+            {"organization_id": org, "created_at": NOW, "updated_at": NOW},
+        ),
+    ]
+    # Kinds of value no crmsync table holds yet, which JSON would not carry exactly.
+    probe = sa.Table(
+        "bulk_probe",
+        sa.MetaData(),
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.String(100)),
+        sa.Column("ratio", sa.Float),
+        sa.Column("blob", sa.LargeBinary),
+    )
+    cases.append(
+        (
+            probe,
+            "name",
+            [{"name": text, "ratio": 1 / (i + 3), "blob": text.encode()} for i, text in enumerate(tricky)],
+            {},
+        )
+    )
+    for table, key, rows, shared in cases:
+        with workspace.engine.begin() as conn:
+            if table is probe:
+                probe.create(conn)
+            conn.execute(table.insert(), [{**row, **shared} for row in rows])
+            columns = [c.name for c in table.columns]
+            by_core = conn.execute(sa.select(table).order_by(table.c.id)).all()
+            found = bulk.select_in(conn, table, columns, where=shared, key=key, values=[*tricky, "absent"])
+            assert sorted(found, key=lambda row: row[0]) == [tuple(row) for row in by_core], table.name
+            assert bulk.select_in(conn, table, columns, where=shared, key=key, values=["absent"]) == []
+            conn.execute(table.delete())
+            if table is probe:
+                probe.drop(conn)
+
+
 def test_a_rejected_append_fails_like_any_statement_and_leaves_the_savepoint(workspace: Workspace) -> None:
     org = workspace.organization_id
     table = platform_table("funds")
