@@ -359,9 +359,10 @@ def _write_page(
                 mapping.type,
                 Cursor(run.options.modstamp_field, last.modstamp or "", last.id, in_progress=True),
             )
-        runs.save_progress(
-            conn, org, run.run_id, {k: v.as_dict() for k, v in run.counts.items()}, run.api_calls
-        )
+        # The main thread adds the next object's counts meanwhile: copy (in C, under the GIL)
+        # before iterating.
+        progress = {k: v.as_dict() for k, v in dict(run.counts).items()}
+        runs.save_progress(conn, org, run.run_id, progress, run.api_calls)
         leases.renew(conn, cid, run.owner)
 
 
