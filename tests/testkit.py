@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 from crmsync.engine.workspace import Workspace
 from crmsync.store import tenancy
 
@@ -20,3 +23,21 @@ def bare_connection(workspace: Workspace, name: str) -> int:
             config_hash=None,
         )
     return cid
+
+
+def foreign_imports(package_dir: Path, allowed: tuple[str, ...]) -> list[str]:
+    """``file: module`` for every crmsync module the package's files import outside ``allowed``."""
+    found = []
+    for path in sorted(package_dir.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            found += [
+                f"{path.relative_to(package_dir)}: {name}"
+                for name in names
+                if name.startswith("crmsync") and not name.startswith(allowed)
+            ]
+    return found

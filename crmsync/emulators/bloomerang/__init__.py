@@ -6,7 +6,8 @@ limit, latency, scripted faults, the CRM screen's merge, a deterministic seed an
 optional SQLite state file.
 
 Bloomerang's published OpenAPI document validates every answer. It stands for the outside
-world, so it imports nothing of crmsync.
+world, so it imports nothing of crmsync but what the emulators share
+(``crmsync.emulators.common``).
 
     with running_emulator(seed="bloomerang:1000") as emulator:
         ...  # emulator.api_url, headers={"X-API-KEY": DEFAULT_API_KEY}, emulator.store

@@ -7,7 +7,8 @@ polling, with replay), scripted faults, deterministic NPSP and customer-success 
 optional SQLite state file.
 
 Real clients (simple-salesforce) work against it unchanged. It stands for the outside world,
-so it imports nothing of crmsync except the catalogs (schemas) and its own SOQL engine.
+so it imports nothing of crmsync except the catalogs (schemas), its own SOQL engine and what
+the emulators share (``crmsync.emulators.common``).
 
     with running_emulator(seed="npsp:1000") as emulator:
         ...  # emulator.base_url, emulator.org

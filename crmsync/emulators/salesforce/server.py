@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +16,7 @@ from pathlib import Path
 import uvicorn
 
 from crmsync.catalogs import Catalog, load_catalog
+from crmsync.emulators.common.serving import ThreadedServer
 
 from .app import create_app
 from .auth import AuthConfig
@@ -30,7 +28,6 @@ from .seed import parse_seed_spec
 from .state import EmulatorState, build_state
 
 CATALOG_NAME = "salesforce_npsp"
-STARTUP_TIMEOUT_SECONDS = 15.0
 GRACEFUL_SHUTDOWN_SECONDS = 2
 log = logging.getLogger(__name__)
 
@@ -97,14 +94,11 @@ def serve(
 class Emulator:
     """A running emulator: its URL, its in-process state, and a way to stop it."""
 
-    def __init__(
-        self, state: EmulatorState, server: uvicorn.Server, thread: threading.Thread, port: int
-    ) -> None:
+    def __init__(self, state: EmulatorState, server: ThreadedServer) -> None:
         self.state = state
-        self.base_url = f"http://127.0.0.1:{port}"
-        self.port = port
+        self.base_url = server.url
+        self.port = server.port
         self._server = server
-        self._thread = thread
 
     @property
     def org(self) -> Org:
@@ -115,8 +109,7 @@ class Emulator:
         """Stop serving and release the state file."""
         # Long polls waiting for change events answer now instead of holding the shutdown up.
         self.state.streaming.clear()
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
+        self._server.stop()
         self.state.close()
 
 
@@ -134,43 +127,12 @@ def running_emulator(
     emulator_state = prepare_state(
         seed=seed, load=load, state=state, api_limit=api_limit, catalog=catalog, auth_config=auth_config
     )
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(emulator_state),
-        log_level="warning",
-        lifespan="off",
-        access_log=False,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    server = ThreadedServer(
+        create_app(emulator_state), name="sf-emulator", graceful_shutdown_seconds=GRACEFUL_SHUTDOWN_SECONDS
     )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name=f"sf-emulator-{port}", daemon=True
-    )
-    thread.start()
-    emulator = Emulator(emulator_state, server, thread, port)
+    emulator = Emulator(emulator_state, server)
     try:
-        _wait_until_serving(server, thread, port)
+        server.start()
         yield emulator
     finally:
         emulator.stop()
-        sock.close()
-
-
-def _wait_until_serving(server: uvicorn.Server, thread: threading.Thread, port: int) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if not thread.is_alive():
-            raise RuntimeError("the emulator's server thread stopped while starting; see the log above")
-        if server.started:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    return
-            except OSError:
-                pass
-        time.sleep(0.01)
-    raise RuntimeError(
-        f"the emulator did not accept connections on port {port} within {STARTUP_TIMEOUT_SECONDS} s"
-    )

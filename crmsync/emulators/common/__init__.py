@@ -1,0 +1,4 @@
+"""What both emulators share: serving an app in a background thread.
+
+Like the emulators, it stands for the outside world and imports nothing else of crmsync.
+"""
