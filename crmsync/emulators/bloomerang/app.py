@@ -12,10 +12,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
 
+from crmsync.emulators.common.faults import ASGIApp
+
 from . import control
 from .auth import TokenError
 from .errors import ApiError, no_resource
-from .faults import ASGIApp
 from .gate import ApiGate
 from .routes import api_routes, error_response, json_response
 from .state import EmulatorState

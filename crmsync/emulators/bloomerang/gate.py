@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 
+from crmsync.emulators.common.faults import ASGIApp, Message, Receive, Scope, Send
+
 from .errors import UNAUTHORIZED_MESSAGE
-from .faults import RATE_LIMIT_MESSAGE, ASGIApp, Message, Receive, Scope, Send, answer_fault, send_json
+from .faults import RATE_LIMIT_MESSAGE, answer_fault, send_json
 from .state import EmulatorState
 
 API_PREFIX = "/v2/"

@@ -10,9 +10,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from crmsync.emulators.common.faults import ASGIApp
+
 from . import control
 from .errors import ApiError, not_found
-from .faults import ASGIApp, FaultMiddleware
+from .faults import FaultMiddleware
 from .responses import error_response
 from .rest import services_data
 from .routes_auth import oauth_token, soap_login
