@@ -9,10 +9,9 @@ not kept: clients authenticate again, as after a restart of any service.
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 from pathlib import Path
-from typing import Any
+
+from crmsync.emulators.common.statefile import StateFile
 
 from .store import KINDS, SEQUENCE_STARTS, Record, Store
 
@@ -23,76 +22,35 @@ CREATE TABLE IF NOT EXISTS records (
     data TEXT NOT NULL,
     PRIMARY KEY (kind, id)
 );
-CREATE TABLE IF NOT EXISTS meta (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
 """
 
 
-class SqliteState:
+class SqliteState(StateFile):
     """A SQLite file holding one database; implements the store's ``Journal`` protocol."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self._lock = threading.Lock()
-        # The server thread writes and the test thread may read; every use holds _lock.
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-
-    def close(self) -> None:
-        """Close the file."""
-        with self._lock:
-            self._db.close()
+        super().__init__(path, _SCHEMA)
 
     def save(
         self, upserts: list[tuple[str, Record]], deletes: list[tuple[str, int]], sequences: dict[str, int]
     ) -> None:
         """Write one commit: changed records, removed records and the id sequences."""
         rows = [(kind, int(record["Id"]), _dumps(record)) for kind, record in upserts]
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._db.executemany(
-                    "INSERT INTO records (kind, id, data) VALUES (?, ?, ?) "
-                    "ON CONFLICT(kind, id) DO UPDATE SET data = excluded.data",
-                    rows,
-                )
-                self._db.executemany("DELETE FROM records WHERE kind = ? AND id = ?", deletes)
-                self._put_meta("sequences", sequences)
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-
-    def clear(self) -> None:
-        """Delete every record and the id sequences."""
-        with self._lock:
-            self._db.execute("BEGIN")
-            self._db.execute("DELETE FROM records")
-            self._db.execute("DELETE FROM meta WHERE key = 'sequences'")
-            self._db.execute("COMMIT")
-
-    def get_meta(self, key: str) -> Any:
-        """The JSON value stored under ``key``, or None."""
-        with self._lock:
-            found = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if found is None else json.loads(found[0])
+        with self._transaction():
+            self._db.executemany(
+                "INSERT INTO records (kind, id, data) VALUES (?, ?, ?) "
+                "ON CONFLICT(kind, id) DO UPDATE SET data = excluded.data",
+                rows,
+            )
+            self._db.executemany("DELETE FROM records WHERE kind = ? AND id = ?", deletes)
+            self._put_meta("sequences", sequences)
 
     def records(self) -> list[tuple[str, Record]]:
         """Every stored record as (kind, record), by kind and id."""
-        with self._lock:
-            stored = self._db.execute("SELECT kind, data FROM records ORDER BY kind, id").fetchall()
-        return [(kind, json.loads(data)) for kind, data in stored]
-
-    def _put_meta(self, key: str, value: Any) -> None:
-        self._db.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (key, json.dumps(value)),
-        )
+        return [
+            (kind, json.loads(data))
+            for kind, data in self._select("SELECT kind, data FROM records ORDER BY kind, id")
+        ]
 
 
 def _dumps(record: Record) -> str:

@@ -11,11 +11,11 @@ as after a Salesforce session timeout).
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from crmsync.emulators.common.statefile import StateFile
 
 from .cdc_model import ChangeEvent
 from .ids import IdSequences
@@ -28,10 +28,6 @@ CREATE TABLE IF NOT EXISTS records (
     object TEXT NOT NULL,
     data TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS meta (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
 CREATE TABLE IF NOT EXISTS cdc_events (
     replay_id INTEGER PRIMARY KEY,
     data TEXT NOT NULL
@@ -39,22 +35,11 @@ CREATE TABLE IF NOT EXISTS cdc_events (
 """
 
 
-class SqliteState:
+class SqliteState(StateFile):
     """A SQLite file holding one org; implements the store's ``Journal`` protocol."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self._lock = threading.Lock()
-        # The server thread writes and the test thread may read; every use holds _lock.
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-
-    def close(self) -> None:
-        """Close the file."""
-        with self._lock:
-            self._db.close()
+        super().__init__(path, _SCHEMA)
 
     # -- Journal ---------------------------------------------------------------------------
 
@@ -70,7 +55,7 @@ class SqliteState:
             )
             for row in rows
         ]
-        with self._lock, self._transaction():
+        with self._transaction():
             self._db.executemany(
                 "INSERT INTO records (id, object, data) VALUES (?, ?, ?) "
                 "ON CONFLICT(id) DO UPDATE SET object = excluded.object, data = excluded.data",
@@ -79,28 +64,21 @@ class SqliteState:
             self._put_meta("sequences", dict(sequences))
             self._insert_events(events)
 
-    def clear(self) -> None:
-        """Delete every record and the id sequences."""
-        with self._lock, self._transaction():
-            self._db.execute("DELETE FROM records")
-            self._db.execute("DELETE FROM meta WHERE key = 'sequences'")
-
     # -- change events ---------------------------------------------------------------------
 
     def save_events(self, events: Sequence[ChangeEvent]) -> None:
         """Write change events (and the last replay id) in one transaction."""
-        with self._lock, self._transaction():
+        with self._transaction():
             self._insert_events(events)
 
     def load_events(self) -> list[ChangeEvent]:
         """Every stored change event, oldest first."""
-        with self._lock:
-            stored = self._db.execute("SELECT replay_id, data FROM cdc_events ORDER BY replay_id").fetchall()
+        stored = self._select("SELECT replay_id, data FROM cdc_events ORDER BY replay_id")
         return [ChangeEvent.from_json(int(replay_id), data) for replay_id, data in stored]
 
     def delete_events(self, through_replay_id: int) -> None:
         """Forget the change events up to ``through_replay_id`` (expired, or the org was reset)."""
-        with self._lock, self._transaction():
+        with self._transaction():
             self._db.execute("DELETE FROM cdc_events WHERE replay_id <= ?", (through_replay_id,))
 
     def _insert_events(self, events: Sequence[ChangeEvent]) -> None:
@@ -114,46 +92,10 @@ class SqliteState:
 
     # -- other state -----------------------------------------------------------------------
 
-    def put_meta(self, key: str, value: Any) -> None:
-        """Store one JSON value under ``key`` (API usage, settings)."""
-        with self._lock, self._transaction():
-            self._put_meta(key, value)
-
-    def get_meta(self, key: str) -> Any:
-        """The JSON value stored under ``key``, or None."""
-        with self._lock:
-            found = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if found is None else json.loads(found[0])
-
     def records(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every stored record as (object name, field values), in insertion order."""
-        with self._lock:
-            stored = self._db.execute("SELECT object, data FROM records ORDER BY rowid").fetchall()
-        for object_name, data in stored:
+        for object_name, data in self._select("SELECT object, data FROM records ORDER BY rowid"):
             yield object_name, json.loads(data)
-
-    def _put_meta(self, key: str, value: Any) -> None:
-        self._db.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (key, json.dumps(value)),
-        )
-
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._db)
-
-
-class _Transaction:
-    """BEGIN ... COMMIT, or ROLLBACK when the block raises."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-
-    def __enter__(self) -> None:
-        self._db.execute("BEGIN")
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
 
 
 def restore(org: Org, state: SqliteState) -> int:
