@@ -35,7 +35,6 @@ import os
 import platform
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,7 +42,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -51,6 +50,7 @@ if str(ROOT) not in sys.path:
 
 import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
+from benchkit import Child, crmsync_command, free_port, verdict, wait_healthy  # noqa: E402
 
 from crmsync.config import BloomerangConfig  # noqa: E402
 from crmsync.connectors.bloomerang.reader import TAKE  # noqa: E402
@@ -71,22 +71,7 @@ LISTS = {f"GET /v2{source.path}": name for name, source in SOURCES.items()}
 # --------------------------------------------------------------------------- the emulator
 
 
-def free_port() -> int:
-    """A TCP port on the loopback interface that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def crmsync_command() -> list[str]:
-    """The ``crmsync`` command of this interpreter's environment."""
-    script = Path(sys.executable).parent / "crmsync"
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-m", "crmsync"]
-
-
-class EmulatorProcess:
+class EmulatorProcess(Child):
     """``crmsync emulate bloomerang`` in its own process, with the rate limit and latency."""
 
     def __init__(self, rate: str, latency_ms: int, log_dir: Path) -> None:
@@ -94,38 +79,13 @@ class EmulatorProcess:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.api_url = f"{self.base_url}/v2"
-        self.log_path = log_dir / "emulator.log"
-        self._log: TextIO = self.log_path.open("w", encoding="utf-8")
-        self.process = subprocess.Popen(
-            [
-                *crmsync_command(),
-                "emulate",
-                "bloomerang",
-                "--port",
-                str(self.port),
-                "--rate",
-                rate,
-                "--latency",
-                str(latency_ms),
-            ],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
+        options = ["--port", str(self.port), "--rate", rate, "--latency", str(latency_ms)]
+        super().__init__("emulator", [*crmsync_command(), "emulate", "bloomerang", *options], log_dir)
         self.control = httpx.Client(base_url=f"{self.base_url}/__emulator__", timeout=900)
 
     def wait(self) -> None:
         """Block until the emulator answers its health check."""
-        deadline = time.monotonic() + EMULATOR_START_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the emulator stopped while starting; see {self.log_path}")
-            try:
-                if self.control.get("/health").status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.3)
-        raise RuntimeError(f"the emulator did not start within {EMULATOR_START_SECONDS:.0f} s")
+        wait_healthy(self, self.control, "/health", EMULATOR_START_SECONDS)
 
     def seed(self, records: int, seed: int) -> dict[str, Any]:
         """The seeded database (control API: not counted, not rate-limited)."""
@@ -147,17 +107,10 @@ class EmulatorProcess:
         calls: dict[str, Any] = self.control.get("/stats").json()["api_calls"]
         return calls
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 15) -> float:
         """Stop the process this benchmark started, and only it."""
         self.control.close()
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
+        return super().stop(timeout)
 
 
 def stats_delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
@@ -449,10 +402,6 @@ def timeline(requests: list[dict[str, Any]], limit: int, seconds: float) -> dict
         "max_starts": most,
         "tightest": min(spans) if spans else None,
     }
-
-
-def verdict(value: float, target: float) -> str:
-    return "PASS" if value <= target else "MISS"
 
 
 def parse_rate(text: str) -> tuple[int, float]:

@@ -33,8 +33,6 @@ import platform
 import random
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -46,12 +44,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
 import uvicorn
 import yaml
+from benchkit import (
+    Child,
+    calls_delta,
+    free_port,
+    percentile,
+    postgres_problem,
+    script_command,
+    wait_healthy,
+)
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -249,57 +256,6 @@ def _emulator_calls(stats: httpx.Client | None) -> int:
 # --------------------------------------------------------------------------- processes
 
 
-def free_port() -> int:
-    """A loopback TCP port nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Child:
-    """A subprocess started by this script, stopped with SIGTERM, only by us."""
-
-    def __init__(
-        self, name: str, command: list[str], log_dir: Path, env: Mapping[str, str] | None = None
-    ) -> None:
-        self.log_path = log_dir / f"{name}.log"
-        self._log: TextIO = self.log_path.open("w", encoding="utf-8")
-        self.process = subprocess.Popen(
-            command, stdout=self._log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
-        )
-
-    @classmethod
-    def role(
-        cls, name: str, arguments: list[str], log_dir: Path, env: Mapping[str, str] | None = None
-    ) -> Child:
-        """This script in another role."""
-        return cls(name, [sys.executable, str(Path(__file__).resolve()), *arguments], log_dir, env)
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def stop(self, timeout: float = 60) -> float:
-        """SIGTERM, wait; the seconds it took to exit."""
-        started = time.monotonic()
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
-        return time.monotonic() - started
-
-    def lines(self) -> list[dict[str, Any]]:
-        """The JSON lines it printed so far."""
-        found = []
-        for text in self.log_path.read_text(encoding="utf-8").splitlines():
-            if text.startswith("{"):
-                found.append(json.loads(text))
-        return found
-
-
 class EmulatorProcess(Child):
     """The seeded emulator in its own process, and the calls this benchmark makes to it."""
 
@@ -307,25 +263,14 @@ class EmulatorProcess(Child):
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         arguments = ["--role", "emulator", "--port", str(self.port), "--org-records", str(org_records)]
-        super().__init__(name, [sys.executable, str(Path(__file__).resolve()), *arguments], log_dir)
+        super().__init__(name, script_command(__file__, arguments), log_dir)
         self.http = httpx.Client(base_url=self.base_url, timeout=600)
         self._next = 0
         self.entries: list[Commit] = []
 
     def wait(self) -> dict[str, Any]:
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline:
-            if not self.alive():
-                raise RuntimeError(f"the emulator stopped while starting; see {self.log_path}")
-            try:
-                response = self.http.get("/__emulator__/health")
-                if response.status_code == 200:
-                    health: dict[str, Any] = response.json()
-                    return health
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("the emulator did not start within 600 s")
+        """Block until the org is seeded and serving; its health answer."""
+        return wait_healthy(self, self.http, "/__emulator__/health", 600)
 
     def control(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
         """A control API call (``/__emulator__/...``; not API usage)."""
@@ -351,31 +296,12 @@ class EmulatorProcess(Child):
         return super().stop(timeout)
 
 
-def calls_delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
-    """API calls between two answers, by resource, and ``total``."""
-    old, new = before["by_resource"], after["by_resource"]
-    delta = {k: new[k] - old.get(k, 0) for k in new if new[k] != old.get(k, 0)}
-    delta["total"] = after["total"] - before["total"]
-    return delta
-
-
 def describe_calls(delta: dict[str, int]) -> str:
     detail = ", ".join(f"{k} {v}" for k, v in sorted(delta.items()) if k != "total")
     return f"{delta['total']} ({detail or 'none'})"
 
 
 # --------------------------------------------------------------------------- the platform
-
-
-def postgres_problem() -> str | None:
-    try:
-        engine = sa.create_engine(POSTGRES_URL)
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-        engine.dispose()
-    except Exception as exc:
-        return str(exc).splitlines()[0]
-    return None
 
 
 @contextmanager
@@ -725,15 +651,6 @@ class Lag:
         return percentile(self.lags_ms + [math.inf] * len(self.unseen), q)
 
 
-def percentile(values: list[float], q: float) -> float:
-    """The nearest-rank ``q``-th percentile (100: the largest value)."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), math.ceil(q / 100 * len(ordered))))
-    return ordered[rank - 1]
-
-
 def lags(
     written: list[Written],
     started: float,
@@ -961,8 +878,9 @@ def _polling(
     env = {KEY_ENV: bench.key, **SECRET_ENV}
     common = ["--role", "poller", "--database", bench.url]
     # 3. Idle cycles: nothing changes in the org while they run.
-    idle = Child.role(
+    idle = Child.script(
         f"poller-idle-{bench.backend}",
+        __file__,
         [*common, "--every", "0", "--cycles", str(1 + args.idle_cycles), "--stats-url", emulator.base_url],
         log_dir,
         env,
@@ -975,7 +893,8 @@ def _polling(
     if len(cycles) != 1 + args.idle_cycles:
         raise RuntimeError(f"the idle poller made {len(cycles)} cycles; see {idle.log_path}")
     # 2. Lag: the poller on a timer while the writes go on.
-    poller = Child.role(f"poller-{bench.backend}", [*common, "--every", str(args.poll_every)], log_dir, env)
+    every = [*common, "--every", str(args.poll_every)]
+    poller = Child.script(f"poller-{bench.backend}", __file__, every, log_dir, env)
     watcher = Watcher(bench.engine, bench.org)
     watcher.start()
     try:
@@ -1189,7 +1108,7 @@ def run_backend(backend: str, args: argparse.Namespace, root: Path, log_dir: Pat
     print(f"\n== {backend} ==")
     result = BackendResult(backend)
     if backend == "postgres":
-        problem = postgres_problem()
+        problem = postgres_problem(POSTGRES_URL)
         if problem is not None:
             print(f"  PostgreSQL unavailable, skipped: {problem}")
             result.problems.append(problem)

@@ -26,7 +26,6 @@ import os
 import platform
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,12 +39,13 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import requests
 import sqlalchemy as sa
+from benchkit import Child, calls_delta, crmsync_command, free_port, verdict, wait_healthy
 from requests.adapters import HTTPAdapter
 from simple_salesforce.api import Salesforce
 from sqlalchemy.orm import DeclarativeBase, Session
@@ -162,82 +162,38 @@ def minimum_calls(planned: list[Planned]) -> tuple[int, int, int]:
 # --------------------------------------------------------------------------- the emulator
 
 
-def free_port() -> int:
-    """A TCP port on the loopback interface that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def crmsync_command() -> list[str]:
-    """The ``crmsync`` command of this interpreter's environment."""
-    script = Path(sys.executable).parent / "crmsync"
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-c", "from crmsync.cli import main; main()"]
-
-
-class EmulatorProcess:
+class EmulatorProcess(Child):
     """``crmsync emulate salesforce`` in its own process, seeded with an NPSP org."""
 
     def __init__(self, records: int, log_dir: Path) -> None:
         self.records = records
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_dir / f"emulator-{records}.log"
-        self._log: TextIO = self.log_path.open("w", encoding="utf-8")
-        self.process = subprocess.Popen(
-            [
-                *crmsync_command(),
-                "emulate",
-                "salesforce",
-                "--port",
-                str(self.port),
-                "--seed",
-                f"npsp:{records}",
-            ],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
+        command = [
+            *crmsync_command(),
+            "emulate",
+            "salesforce",
+            "--port",
+            str(self.port),
+            "--seed",
+            f"npsp:{records}",
+        ]
+        super().__init__(f"emulator-{records}", command, log_dir)
         self.control = httpx.Client(base_url=f"{self.base_url}/__emulator__", timeout=60)
 
     def wait(self) -> dict[str, Any]:
         """Block until the org is seeded and serving; its health answer."""
-        deadline = time.monotonic() + EMULATOR_START_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the emulator stopped while starting; see {self.log_path}")
-            try:
-                response = self.control.get("/health")
-                if response.status_code == 200:
-                    health: dict[str, Any] = response.json()
-                    return health
-            except httpx.TransportError:
-                pass
-            time.sleep(0.5)
-        raise RuntimeError(f"the emulator did not start within {EMULATOR_START_SECONDS:.0f} s")
+        return wait_healthy(self, self.control, "/health", EMULATOR_START_SECONDS)
 
-    def api_calls(self) -> dict[str, int]:
-        """API calls so far by resource, and ``total`` (the control API is not counted)."""
-        calls = self.control.get("/stats").json()["api_calls"]
-        return {**calls["by_resource"], "total": calls["total"]}
+    def api_calls(self) -> dict[str, Any]:
+        """API calls so far: ``total`` and ``by_resource`` (the control API is not counted)."""
+        calls: dict[str, Any] = self.control.get("/stats").json()["api_calls"]
+        return calls
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 15) -> float:
         """Stop the process this benchmark started, and only it."""
         self.control.close()
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
-
-
-def calls_delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
-    """API calls made between two stats snapshots, by resource (non-zero only)."""
-    return {k: after.get(k, 0) - before.get(k, 0) for k in after if after.get(k, 0) != before.get(k, 0)}
+        return super().stop(timeout)
 
 
 # --------------------------------------------------------------------------- REST helpers
@@ -595,10 +551,6 @@ def timed(label: str, runs: list[dict[str, Any]]) -> float:
     each = ", ".join(f"{r['seconds']:.2f} ({r['cpu']:.2f})" for r in runs)
     print(f"  {label}: median {median(seconds):.2f} s wall (runs, wall (CPU of the process): {each})")
     return median(seconds)
-
-
-def verdict(value: float, target: float) -> str:
-    return "PASS" if value <= target else "MISS"
 
 
 def main(argv: list[str] | None = None) -> int:

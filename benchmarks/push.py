@@ -25,14 +25,11 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import math
 import os
 import platform
 import random
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -44,11 +41,20 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
 import uvicorn
+from benchkit import (
+    Child,
+    calls_delta,
+    free_port,
+    percentile,
+    postgres_problem,
+    script_command,
+    wait_healthy,
+)
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -146,42 +152,6 @@ def emulator_role(args: argparse.Namespace) -> None:
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", lifespan="off", access_log=False)
 
 
-def free_port() -> int:
-    """A loopback TCP port nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Child:
-    """A subprocess of this script (``--role ...``), stopped with SIGTERM, only by us."""
-
-    def __init__(
-        self, name: str, arguments: list[str], log_dir: Path, env: dict[str, str] | None = None
-    ) -> None:
-        self.log_path = log_dir / f"{name}.log"
-        self._log: TextIO = self.log_path.open("w", encoding="utf-8")
-        self.process = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), *arguments],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, **(env or {})},
-        )
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
-
-
 class EmulatorProcess(Child):
     """The seeded emulator in its own process, and the calls this benchmark makes to it."""
 
@@ -189,27 +159,15 @@ class EmulatorProcess(Child):
         self.port = free_port()
         self.org_records = org_records
         self.base_url = f"http://127.0.0.1:{self.port}"
-        super().__init__(
-            name, ["--role", "emulator", "--port", str(self.port), "--org-records", str(org_records)], log_dir
-        )
+        arguments = ["--role", "emulator", "--port", str(self.port), "--org-records", str(org_records)]
+        super().__init__(name, script_command(__file__, arguments), log_dir)
         self.http = httpx.Client(base_url=self.base_url, timeout=600)
         self._next = 0
         self.entries: list[tuple[float, str, str, str, str | None]] = []
 
     def wait(self) -> dict[str, Any]:
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline:
-            if not self.alive():
-                raise RuntimeError(f"the emulator stopped while starting; see {self.log_path}")
-            try:
-                response = self.http.get("/__emulator__/health")
-                if response.status_code == 200:
-                    health: dict[str, Any] = response.json()
-                    return health
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("the emulator did not start within 600 s")
+        """Block until the org is seeded and serving; its health answer."""
+        return wait_healthy(self, self.http, "/__emulator__/health", 600)
 
     def stats(self) -> dict[str, Any]:
         """``GET /__emulator__/stats`` (API calls by resource, live records by object)."""
@@ -242,17 +200,9 @@ class EmulatorProcess(Child):
         response = self.http.get(f"/__emulator__/records/{object_name}/{crm_id}")
         return response.status_code == 200 and not response.json().get("IsDeleted")
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 30) -> float:
         self.http.close()
-        super().stop()
-
-
-def calls_delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
-    """API calls between two stats answers, by resource, and ``total``."""
-    old, new = before["api_calls"]["by_resource"], after["api_calls"]["by_resource"]
-    delta = {k: new[k] - old.get(k, 0) for k in new if new[k] != old.get(k, 0)}
-    delta["total"] = after["api_calls"]["total"] - before["api_calls"]["total"]
-    return delta
+        return super().stop(timeout)
 
 
 def records_delta(before: dict[str, Any], after: dict[str, Any], object_name: str) -> int:
@@ -294,7 +244,7 @@ class PusherProcess(Child):
         arguments = ["--role", "pusher", "--database", bench.url, "--schema", bench.schema or ""]
         if profile is not None:
             arguments += ["--profile-out", str(profile)]
-        super().__init__(name, arguments, log_dir, env={KEY_ENV: bench.key})
+        super().__init__(name, script_command(__file__, arguments), log_dir, {KEY_ENV: bench.key})
 
 
 # --------------------------------------------------------------------------- the platform
@@ -340,17 +290,6 @@ class Platform:
             taken = push_state.watermark(conn, cid)
             pending = push_state.changes_after(conn, self.org, taken, 1)
             return not pending and push_state.depth(conn, self.org, cid) == 0
-
-
-def postgres_problem() -> str | None:
-    try:
-        engine = sa.create_engine(POSTGRES_URL)
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-        engine.dispose()
-    except Exception as exc:
-        return str(exc).splitlines()[0]
-    return None
 
 
 @contextmanager
@@ -557,15 +496,6 @@ class Latency:
         return percentile(self.latencies_ms + [float("inf")] * len(self.missing), q)
 
 
-def percentile(values: list[float], q: float) -> float:
-    """The nearest-rank ``q``-th percentile (100: the largest value)."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), math.ceil(q / 100 * len(ordered))))
-    return ordered[rank - 1]
-
-
 def visible_at(entries: list[tuple[float, str, str, str, str | None]]) -> dict[str, list[tuple[float, int]]]:
     """platform id -> [(commit time, change number carried, or -1)], oldest first."""
     seen: dict[str, list[tuple[float, int]]] = {}
@@ -657,7 +587,15 @@ def measure_latency(
         ms = (max(t for t in times if t is not None) - w.committed) * 1000
         latencies.append(ms)
         by_kind.setdefault(w.kind, []).append(ms)
-    return Latency(bench.backend, written, latencies, missing, seconds, calls_delta(before, after), by_kind)
+    return Latency(
+        bench.backend,
+        written,
+        latencies,
+        missing,
+        seconds,
+        calls_delta(before["api_calls"], after["api_calls"]),
+        by_kind,
+    )
 
 
 # --------------------------------------------------------------------------- 2. API calls
@@ -736,11 +674,11 @@ def measure_efficiency(
     naive_started = time.monotonic()
     naive_records = naive_push(bench, emulator.base_url, donations)
     naive_seconds = time.monotonic() - naive_started
-    naive = calls_delta(naive_before, emulator.stats())
+    naive = calls_delta(naive_before["api_calls"], emulator.stats()["api_calls"])
     return Efficiency(
         bench.backend,
         len(donations),
-        calls_delta(before, after),
+        calls_delta(before["api_calls"], after["api_calls"]),
         seconds,
         naive,
         naive_records,
@@ -915,7 +853,7 @@ class BackendResult:
 def run_backend(backend: str, args: argparse.Namespace, root: Path, log_dir: Path) -> BackendResult:
     print(f"\n== {backend} ==")
     if backend == "postgres":
-        problem = postgres_problem()
+        problem = postgres_problem(POSTGRES_URL)
         if problem is not None:
             print(f"  PostgreSQL unavailable, skipped: {problem}")
             return BackendResult(backend, skipped=problem)
