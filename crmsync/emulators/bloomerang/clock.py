@@ -7,9 +7,10 @@ naive cursors. Timestamps are kept as integer epoch seconds, which sort and comp
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import UTC, date, datetime, timedelta
+
+from crmsync.emulators.common.clock import SecondsClock
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -47,64 +48,20 @@ def parse_date(text: str) -> str:
     return date.fromisoformat(cleaned).isoformat()
 
 
-class Clock:
+class Clock(SecondsClock):
     """Current emulated time in whole epoch seconds; wall time unless frozen, set or advanced."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._offset = 0.0
-        self._frozen_at: int | None = None
 
     def now(self) -> int:
         """The current emulated time, epoch seconds."""
-        with self._lock:
-            if self._frozen_at is not None:
-                return self._frozen_at
-            return int(time.time() + self._offset)
+        return self.seconds()
+
+    def set(self, epoch: int) -> None:
+        """Jump to ``epoch``; time keeps running from there unless frozen."""
+        self.set_seconds(epoch)
 
     def today(self) -> str:
         """The current emulated UTC date, ISO."""
         return time.strftime("%Y-%m-%d", time.gmtime(self.now()))
-
-    @property
-    def frozen(self) -> bool:
-        """True while time stands still."""
-        return self._frozen_at is not None
-
-    def freeze(self) -> None:
-        """Stop time at the current second."""
-        current = self.now()
-        with self._lock:
-            self._frozen_at = current
-
-    def unfreeze(self) -> None:
-        """Let time run again from the frozen second (no jump back to wall time)."""
-        with self._lock:
-            if self._frozen_at is not None:
-                self._offset = self._frozen_at - time.time()
-                self._frozen_at = None
-
-    def set(self, epoch: int) -> None:
-        """Jump to ``epoch``; time keeps running from there unless frozen."""
-        with self._lock:
-            if self._frozen_at is not None:
-                self._frozen_at = epoch
-            else:
-                self._offset = epoch - time.time()
-
-    def advance(self, seconds: float) -> None:
-        """Move time forward (or back, when negative)."""
-        with self._lock:
-            if self._frozen_at is not None:
-                self._frozen_at = int(self._frozen_at + seconds)
-            else:
-                self._offset += seconds
-
-    def real_time(self) -> None:
-        """Back to wall-clock time."""
-        with self._lock:
-            self._offset = 0.0
-            self._frozen_at = None
 
     def describe(self) -> dict[str, object]:
         """The clock's state for the control API."""

@@ -1,5 +1,5 @@
-"""What both emulators share: serving an app in a background thread, scripted faults, and the
-state file.
+"""What both emulators share: serving an app in a background thread, scripted faults, the
+state file and the clock.
 
 Like the emulators, it stands for the outside world and imports nothing else of crmsync.
 """

@@ -7,8 +7,10 @@ naive cursors. Tests also freeze the clock to make many records share one.
 
 from __future__ import annotations
 
-import threading
-from datetime import UTC, datetime, timedelta
+import math
+from datetime import UTC, datetime
+
+from crmsync.emulators.common.clock import SecondsClock
 
 
 def format_datetime(moment: datetime) -> str:
@@ -32,71 +34,20 @@ def parse_datetime(text: str) -> datetime:
     return moment.astimezone(UTC)
 
 
-def truncate_to_second(moment: datetime) -> datetime:
-    """``moment`` cut to the whole second, as Salesforce stores record timestamps."""
-    return moment.replace(microsecond=0)
-
-
-class Clock:
-    """Current time for the org; thread-safe."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._offset = timedelta(0)
-        self._frozen_at: datetime | None = None
+class Clock(SecondsClock):
+    """Current time for the org, to the whole second; thread-safe."""
 
     def now(self) -> datetime:
         """The current emulated time, UTC, to the whole second."""
-        with self._lock:
-            if self._frozen_at is not None:
-                return self._frozen_at
-            return truncate_to_second(datetime.now(UTC) + self._offset)
+        return datetime.fromtimestamp(self.seconds(), UTC)
 
     def stamp(self) -> str:
         """The current emulated time formatted as a Salesforce dateTime."""
         return format_datetime(self.now())
 
-    @property
-    def frozen(self) -> bool:
-        """True while time stands still."""
-        return self._frozen_at is not None
-
-    def freeze(self) -> None:
-        """Stop time at the current instant."""
-        current = self.now()
-        with self._lock:
-            self._frozen_at = current
-
-    def unfreeze(self) -> None:
-        """Let time run again from the frozen instant (no jump back to wall time)."""
-        with self._lock:
-            if self._frozen_at is not None:
-                self._offset = self._frozen_at - datetime.now(UTC)
-                self._frozen_at = None
-
     def set(self, moment: datetime) -> None:
-        """Jump to ``moment``; time keeps running from there unless frozen."""
-        target = truncate_to_second(moment.astimezone(UTC))
-        with self._lock:
-            if self._frozen_at is not None:
-                self._frozen_at = target
-            else:
-                self._offset = target - datetime.now(UTC)
-
-    def advance(self, seconds: float) -> None:
-        """Move time forward (or back, when negative) by ``seconds``."""
-        delta = timedelta(seconds=seconds)
-        with self._lock:
-            if self._frozen_at is not None:
-                self._frozen_at = truncate_to_second(self._frozen_at + delta)
-            else:
-                self._offset += delta
-
-    def real_time(self) -> None:
-        """Return to wall-clock time."""
-        with self._lock:
-            self._offset = timedelta(0)
-            self._frozen_at = None
+        """Jump to ``moment`` (cut to the whole second); time keeps running from there unless frozen."""
+        self.set_seconds(math.floor(moment.timestamp()))
 
     def describe(self) -> dict[str, object]:
         """The clock's state for the control API."""
