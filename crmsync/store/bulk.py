@@ -213,12 +213,15 @@ def select_in(
         size = min(step, 1 << max(3, (len(part) - 1).bit_length()))
         part += [part[-1]] * (size - len(part))
         select = _select(dialect, table, tuple(columns), tuple(where), key, size)
-        result = conn.exec_driver_sql(select.sql, (*fixed, *part))
+        params = (*fixed, *part)
         if select.aggregated:
-            found.extend(map(tuple, json.loads(result.scalar_one())))
-        else:
-            coltypes = [description[1] for description in result.cursor.description]
-            found.extend(result.fetchall())
+            rows, inexact = conn.exec_driver_sql(select.sql, params).one()
+            if not inexact:
+                found.extend(map(tuple, json.loads(rows)))
+                continue
+        result = conn.exec_driver_sql(select.plain, params)
+        coltypes = [description[1] for description in result.cursor.description]
+        found.extend(result.fetchall())
     results = [
         (i, p)
         for i, (name, coltype) in enumerate(zip(columns, coltypes, strict=True))
@@ -270,8 +273,10 @@ def _result_processor(dialect: Dialect, kind: sa.types.TypeEngine[Any], coltype:
 
 class _Select(NamedTuple):
     sql: str
-    # One row of JSON text holding the rows (see _select).
+    # One row: the rows as JSON text, and whether one of them holds a value JSON would not
+    # carry exactly (then ``plain`` is run instead; see _select).
     aggregated: bool
+    plain: str
 
 
 @lru_cache(maxsize=256)
@@ -280,19 +285,36 @@ def _select(
 ) -> _Select:
     marker = _marker(dialect)
     quote = dialect.identifier_preparer.quote
-    names = ", ".join(quote(name) for name in columns)
+    names = [quote(name) for name in columns]
     conditions = [f"{quote(name)} = {marker}" for name in where]
     conditions.append(f"{quote(key)} IN ({', '.join([marker] * size)})")
     table_name = dialect.identifier_preparer.format_table(table)
-    sql = f"SELECT {names} FROM {table_name} WHERE {' AND '.join(conditions)}"
+    sql = f"SELECT {', '.join(names)} FROM {table_name} WHERE {' AND '.join(conditions)}"
     # Python's sqlite3 lets go of the GIL for every row it steps through and must take it
     # back: beside a thread holding the GIL (a page being decoded, the writer), each row of a
     # lookup waits its turn. 2,000 rows took 7 ms alone and 66-142 ms beside a busy thread;
-    # as one row of JSON, 10 ms and 34 ms. Only for columns whose values JSON carries
-    # exactly: integers and text (a REAL would come back with 15 digits, a BLOB not at all).
-    if dialect.name == "sqlite" and all(_exact_in_json(table.c[name].type) for name in columns):
-        return _Select(f"SELECT json_group_array(json_array({names})) FROM ({sql})", aggregated=True)
-    return _Select(sql, aggregated=False)
+    # as one row of JSON, 10 ms and 34 ms. JSON carries integers, text and NULL exactly, not
+    # a REAL (15 digits) or a BLOB: columns of such types are read row by row, and should a
+    # row hold one anyway (SQLite keeps a type per value), the plain select is run instead.
+    if not (
+        dialect.name == "sqlite"
+        and sqlite3.sqlite_version_info >= _SQLITE_JSON
+        and all(_exact_in_json(table.c[name].type) for name in columns)
+    ):
+        return _Select(sql, aggregated=False, plain=sql)
+    inexact = " OR ".join(f"typeof({name}) IN ('real', 'blob')" for name in names)
+    exact = ", ".join(
+        f"CASE WHEN typeof({name}) IN ('real', 'blob') THEN NULL ELSE {name} END" for name in names
+    )
+    return _Select(
+        f"SELECT json_group_array(json_array({exact})), max({inexact}) FROM ({sql})",
+        aggregated=True,
+        plain=sql,
+    )
+
+
+# The JSON functions are built into SQLite from 3.38 on.
+_SQLITE_JSON = (3, 38, 0)
 
 
 def _exact_in_json(kind: sa.types.TypeEngine[Any]) -> bool:

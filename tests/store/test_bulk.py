@@ -195,6 +195,34 @@ def test_lookups_read_what_a_core_select_reads(workspace: Workspace) -> None:
                 probe.drop(conn)
 
 
+def test_lookups_read_values_json_would_change_as_they_are(workspace: Workspace) -> None:
+    # SQLite keeps a type per value, whatever the column's: a REAL in an integer column would
+    # come back from JSON text with 15 digits, a BLOB in a text column not at all. A lookup
+    # that meets one is read row by row instead.
+    org = workspace.organization_id
+    cid = bare_connection(workspace, "c")
+    shared = {"organization_id": org, "connection_id": cid, "platform_type": "t", "crm_object": "Contact"}
+    rows = [
+        {"platform_id": 0.1 + 0.2, "crm_id": "a", "crm_modstamp": None},
+        {
+            "platform_id": 2,
+            "crm_id": "b",
+            "crm_modstamp": b"\x00\xff" if workspace.engine.name == "sqlite" else None,
+        },
+        {"platform_id": 3, "crm_id": "c", "crm_modstamp": "2024"},
+    ]
+    columns = ["crm_id", "platform_id", "crm_modstamp"]
+    with workspace.engine.begin() as conn:
+        for row in rows:
+            conn.execute(links.insert(), [{**row, **shared, "synced_at": NOW}])
+            found = bulk.select_in(conn, links, columns, where=shared, key="crm_id", values=[row["crm_id"]])
+            by_core = conn.execute(
+                sa.select(*(links.c[c] for c in columns)).where(links.c.crm_id == row["crm_id"])
+            )
+            assert found == by_core.all(), row
+            conn.execute(links.delete())
+
+
 def test_a_rejected_append_fails_like_any_statement_and_leaves_the_savepoint(workspace: Workspace) -> None:
     org = workspace.organization_id
     table = platform_table("funds")
