@@ -246,6 +246,9 @@ class PusherProcess(Child):
             arguments += ["--profile-out", str(profile)]
         super().__init__(name, script_command(__file__, arguments), log_dir, {KEY_ENV: bench.key})
 
+    def stop(self, timeout: float = 30) -> float:
+        return super().stop(timeout)
+
 
 # --------------------------------------------------------------------------- the platform
 

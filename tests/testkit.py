@@ -38,6 +38,7 @@ def foreign_imports(package_dir: Path, allowed: tuple[str, ...]) -> list[str]:
             found += [
                 f"{path.relative_to(package_dir)}: {name}"
                 for name in names
-                if name.startswith("crmsync") and not name.startswith(allowed)
+                if (name == "crmsync" or name.startswith("crmsync."))
+                and not any(name == a or name.startswith(f"{a}.") for a in allowed)
             ]
     return found

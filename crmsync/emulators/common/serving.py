@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -10,6 +11,7 @@ from typing import Any
 import uvicorn
 
 STARTUP_TIMEOUT_SECONDS = 15.0
+log = logging.getLogger(__name__)
 
 
 class ThreadedServer:
@@ -32,6 +34,7 @@ class ThreadedServer:
             timeout_graceful_shutdown=graceful_shutdown_seconds,
         )
         self._server = uvicorn.Server(config)
+        self._graceful_shutdown_seconds = graceful_shutdown_seconds
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._sock]}, name=f"{name}-{self.port}", daemon=True
         )
@@ -58,5 +61,7 @@ class ThreadedServer:
         """Stop serving (requests under way get the graceful shutdown's time) and close the socket."""
         self._server.should_exit = True
         if self._thread.is_alive():
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=self._graceful_shutdown_seconds + 5)
+            if self._thread.is_alive():
+                log.warning("the server thread for %s did not stop; closing its socket anyway", self.url)
         self._sock.close()

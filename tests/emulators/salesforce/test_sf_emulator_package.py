@@ -35,7 +35,7 @@ def test_public_surface() -> None:
         assert getattr(emulator_package, name) is not None
 
 
-def test_imports_only_catalogs_and_itself() -> None:
+def test_imports_only_catalogs_what_the_emulators_share_and_itself() -> None:
     assert foreign_imports(PACKAGE_DIR, ALLOWED) == []
 
 
