@@ -22,12 +22,7 @@ class WebServer:
     ) -> None:
         self.app = create_app(workspace, config)
         self.host = host
-        # With proto 0, asyncio leaves Nagle's algorithm on for accepted sockets, and a keep-alive
-        # answer waits ~40 ms for the client's delayed ACK.
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self._sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind((host, port))
+        self._sock = listening_socket(host, port)
         self.port = int(self._sock.getsockname()[1])
         self._server = uvicorn.Server(
             uvicorn.Config(
@@ -67,6 +62,18 @@ class WebServer:
         self._thread.join(timeout=10)
         self._sock.close()
         self.app.state.jobs.wait(timeout=30)
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host``:``port`` (0: a free port) for uvicorn to serve on."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP explicitly: asyncio turns Nagle's algorithm off only on connections accepted
+    # from a socket whose protocol says TCP; with proto 0 a keep-alive answer written in two
+    # parts (headers, body) waits ~40 ms for the client's delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
 
 
 def serve(workspace: Workspace, host: str, port: int, config: WebConfig | None = None) -> None:
