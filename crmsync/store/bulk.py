@@ -214,8 +214,8 @@ def select_in(
         part += [part[-1]] * (size - len(part))
         select = _select(dialect, table, tuple(columns), tuple(where), key, size)
         params = (*fixed, *part)
-        if select.aggregated:
-            rows, inexact = conn.exec_driver_sql(select.sql, params).one()
+        if select.aggregated is not None:
+            rows, inexact = conn.exec_driver_sql(select.aggregated, params).one()
             if not inexact:
                 found.extend(map(tuple, json.loads(rows)))
                 continue
@@ -272,11 +272,10 @@ def _result_processor(dialect: Dialect, kind: sa.types.TypeEngine[Any], coltype:
 
 
 class _Select(NamedTuple):
-    sql: str
-    # One row: the rows as JSON text, and whether one of them holds a value JSON would not
-    # carry exactly (then ``plain`` is run instead; see _select).
-    aggregated: bool
     plain: str
+    # SQLite: the same rows as one row of JSON text, and whether one of them holds a value
+    # JSON would not carry exactly (then ``plain`` is run instead); None where not used.
+    aggregated: str | None
 
 
 @lru_cache(maxsize=256)
@@ -301,16 +300,11 @@ def _select(
         and sqlite3.sqlite_version_info >= _SQLITE_JSON
         and all(_exact_in_json(table.c[name].type) for name in columns)
     ):
-        return _Select(sql, aggregated=False, plain=sql)
-    inexact = " OR ".join(f"typeof({name}) IN ('real', 'blob')" for name in names)
-    exact = ", ".join(
-        f"CASE WHEN typeof({name}) IN ('real', 'blob') THEN NULL ELSE {name} END" for name in names
-    )
-    return _Select(
-        f"SELECT json_group_array(json_array({exact})), max({inexact}) FROM ({sql})",
-        aggregated=True,
-        plain=sql,
-    )
+        return _Select(sql, aggregated=None)
+    odd = {name: f"typeof({name}) IN ('real', 'blob')" for name in names}
+    exact = ", ".join(f"CASE WHEN {test} THEN NULL ELSE {name} END" for name, test in odd.items())
+    inexact = " OR ".join(odd.values())
+    return _Select(sql, f"SELECT json_group_array(json_array({exact})), max({inexact}) FROM ({sql})")
 
 
 # The JSON functions are built into SQLite from 3.38 on.
