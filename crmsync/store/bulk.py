@@ -25,7 +25,6 @@ being written.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,6 +35,8 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
+
+from crmsync import jsontext
 
 # Bound values in one statement where the driver cannot say: PostgreSQL's protocol allows
 # 65,535; SQLite tells its own limit (32,766 by default since 3.32, 999 before).
@@ -217,7 +218,7 @@ def select_in(
         if select.aggregated is not None:
             rows, inexact = conn.exec_driver_sql(select.aggregated, params).one()
             if not inexact:
-                found.extend(map(tuple, json.loads(rows)))
+                found.extend(map(tuple, jsontext.loads(rows)))
                 continue
         result = conn.exec_driver_sql(select.plain, params)
         coltypes = [description[1] for description in result.cursor.description]
