@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -37,6 +37,13 @@ def crmsync_command() -> list[str]:
 def script_command(script: str, arguments: list[str]) -> list[str]:
     """The command that runs the Python ``script`` (a benchmark in another role) with ``arguments``."""
     return [sys.executable, str(Path(script).resolve()), *arguments]
+
+
+def role_emulator_command(script: str, org_records: int) -> Callable[[int], list[str]]:
+    """The command that runs ``script`` as its own seeded emulator (``--role emulator``), by port."""
+    return lambda port: script_command(
+        script, ["--role", "emulator", "--port", str(port), "--org-records", str(org_records)]
+    )
 
 
 class Child:
@@ -96,6 +103,46 @@ def wait_healthy(child: Child, client: httpx.Client, path: str, timeout: float) 
             pass
         time.sleep(0.2)
     raise RuntimeError(f"the emulator did not start within {timeout:.0f} s; see {child.log_path}")
+
+
+class EmulatorChild(Child):
+    """An emulator process a benchmark started on a free loopback port, with a client for it
+    (``http``, rooted at its base URL) that stopping the process closes."""
+
+    def __init__(
+        self,
+        name: str,
+        command: Callable[[int], list[str]],
+        log_dir: Path,
+        *,
+        client_timeout: float,
+        start_seconds: float,
+        stop_seconds: float = 60,
+    ) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        super().__init__(name, command(self.port), log_dir)
+        self.http = httpx.Client(base_url=self.base_url, timeout=client_timeout)
+        self._start_seconds = start_seconds
+        self._stop_seconds = stop_seconds
+
+    def wait(self) -> dict[str, Any]:
+        """Block until it is seeded and serving; its health answer."""
+        return wait_healthy(self, self.http, "/__emulator__/health", self._start_seconds)
+
+    def stats(self) -> dict[str, Any]:
+        """``GET /__emulator__/stats`` (the control API is not counted as API usage)."""
+        body: dict[str, Any] = self.http.get("/__emulator__/stats").raise_for_status().json()
+        return body
+
+    def api_calls(self) -> dict[str, Any]:
+        """API calls so far, as the emulator counts them (``total``, and by resource or path)."""
+        return dict(self.stats()["api_calls"])
+
+    def stop(self, timeout: float | None = None) -> float:
+        """Close the client, then stop the process (see :meth:`Child.stop`)."""
+        self.http.close()
+        return super().stop(self._stop_seconds if timeout is None else timeout)
 
 
 def calls_delta(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, int]:

@@ -50,7 +50,7 @@ if str(ROOT) not in sys.path:
 
 import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
-from benchkit import Child, crmsync_command, free_port, verdict, wait_healthy  # noqa: E402
+from benchkit import EmulatorChild, crmsync_command, verdict  # noqa: E402
 
 from crmsync.config import BloomerangConfig  # noqa: E402
 from crmsync.connectors.bloomerang.reader import TAKE  # noqa: E402
@@ -71,46 +71,38 @@ LISTS = {f"GET /v2{source.path}": name for name, source in SOURCES.items()}
 # --------------------------------------------------------------------------- the emulator
 
 
-class EmulatorProcess(Child):
+class EmulatorProcess(EmulatorChild):
     """``crmsync emulate bloomerang`` in its own process, with the rate limit and latency."""
 
     def __init__(self, rate: str, latency_ms: int, log_dir: Path) -> None:
         self.rate = rate
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
+        options = ["--rate", rate, "--latency", str(latency_ms)]
+        super().__init__(
+            "emulator",
+            lambda port: [*crmsync_command(), "emulate", "bloomerang", "--port", str(port), *options],
+            log_dir,
+            client_timeout=900,
+            start_seconds=EMULATOR_START_SECONDS,
+            stop_seconds=15,
+        )
         self.api_url = f"{self.base_url}/v2"
-        options = ["--port", str(self.port), "--rate", rate, "--latency", str(latency_ms)]
-        super().__init__("emulator", [*crmsync_command(), "emulate", "bloomerang", *options], log_dir)
-        self.control = httpx.Client(base_url=f"{self.base_url}/__emulator__", timeout=900)
-
-    def wait(self) -> None:
-        """Block until the emulator answers its health check."""
-        wait_healthy(self, self.control, "/health", EMULATOR_START_SECONDS)
 
     def seed(self, records: int, seed: int) -> dict[str, Any]:
         """The seeded database (control API: not counted, not rate-limited)."""
-        response = self.control.post("/seed", json={"preset": "bloomerang", "records": records, "seed": seed})
+        response = self.http.post(
+            "/__emulator__/seed", json={"preset": "bloomerang", "records": records, "seed": seed}
+        )
         response.raise_for_status()
         answer: dict[str, Any] = response.json()
         return answer
 
     def settings(self) -> dict[str, Any]:
-        answer: dict[str, Any] = self.control.get("/settings").json()
+        answer: dict[str, Any] = self.http.get("/__emulator__/settings").json()
         return answer
 
     def clear_window(self) -> None:
         """Set the same rate again: the limiter forgets its window, so runs start alike."""
-        self.control.post("/settings", json={"rate": self.rate}).raise_for_status()
-
-    def stats(self) -> dict[str, Any]:
-        """API calls so far: ``total``, ``by_path``, ``by_status``, ``rate_limited``."""
-        calls: dict[str, Any] = self.control.get("/stats").json()["api_calls"]
-        return calls
-
-    def stop(self, timeout: float = 15) -> float:
-        """Stop the process this benchmark started, and only it."""
-        self.control.close()
-        return super().stop(timeout)
+        self.http.post("/__emulator__/settings", json={"rate": self.rate}).raise_for_status()
 
 
 def stats_delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
@@ -333,12 +325,12 @@ class Runner:
         ]
         self.emulator.clear_window()
         time.sleep(1.0)
-        before = self.emulator.stats()
+        before = self.emulator.api_calls()
         started = time.perf_counter()
         subprocess.run(command, check=True)
         elapsed = time.perf_counter() - started
         answer: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
-        answer["api_calls"] = stats_delta(before, self.emulator.stats())
+        answer["api_calls"] = stats_delta(before, self.emulator.api_calls())
         answer["process_seconds"] = elapsed
         if self.keep is not None:
             write_timeline(self.keep / f"{name}-requests.csv", answer["requests"])

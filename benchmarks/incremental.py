@@ -52,12 +52,11 @@ import uvicorn
 import yaml
 from benchkit import (
     Child,
+    EmulatorChild,
     calls_delta,
-    free_port,
     percentile,
     postgres_problem,
-    script_command,
-    wait_healthy,
+    role_emulator_command,
 )
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -256,30 +255,24 @@ def _emulator_calls(stats: httpx.Client | None) -> int:
 # --------------------------------------------------------------------------- processes
 
 
-class EmulatorProcess(Child):
+class EmulatorProcess(EmulatorChild):
     """The seeded emulator in its own process, and the calls this benchmark makes to it."""
 
     def __init__(self, org_records: int, log_dir: Path, name: str) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        arguments = ["--role", "emulator", "--port", str(self.port), "--org-records", str(org_records)]
-        super().__init__(name, script_command(__file__, arguments), log_dir)
-        self.http = httpx.Client(base_url=self.base_url, timeout=600)
+        super().__init__(
+            name,
+            role_emulator_command(__file__, org_records),
+            log_dir,
+            client_timeout=600,
+            start_seconds=600,
+        )
         self._next = 0
         self.entries: list[Commit] = []
-
-    def wait(self) -> dict[str, Any]:
-        """Block until the org is seeded and serving; its health answer."""
-        return wait_healthy(self, self.http, "/__emulator__/health", 600)
 
     def control(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
         """A control API call (``/__emulator__/...``; not API usage)."""
         answer: dict[str, Any] = self.http.request(method, path, json=body).raise_for_status().json()
         return answer
-
-    def calls(self) -> dict[str, Any]:
-        """API calls so far: ``total`` and ``by_resource``."""
-        return dict(self.control("GET", "/__emulator__/stats")["api_calls"])
 
     def commits(self) -> dict[tuple[str, str, int], tuple[float, str]]:
         """(object, Id, write number) -> when it was first committed and its SystemModstamp."""
@@ -290,10 +283,6 @@ class EmulatorProcess(Child):
         for at, name, crm_id, number, stamp in self.entries:
             found.setdefault((name, crm_id, number), (at, stamp))
         return found
-
-    def stop(self, timeout: float = 60) -> float:
-        self.http.close()
-        return super().stop(timeout)
 
 
 def describe_calls(delta: dict[str, int]) -> str:
@@ -693,13 +682,13 @@ def run_writes(
     """The measured writes, then the wait until the platform shows them all (or ``drain`` s)."""
     writer = RestWriter(emulator.base_url, bench.pools, random.Random(seed))
     try:
-        before = emulator.calls()
+        before = emulator.api_calls()
         load = os.getloadavg()[0]
         started = time.monotonic()
         written, seconds = stream(writer, int(args.seconds * args.rate), args.rate, first=1000)
         load_after = os.getloadavg()[0]
         wait_shown(watcher, written, drain)
-        after = emulator.calls()
+        after = emulator.api_calls()
     finally:
         writer.close()
     result = lags(written, started, seconds, emulator.commits(), watcher)

@@ -45,7 +45,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import requests
 import sqlalchemy as sa
-from benchkit import Child, calls_delta, crmsync_command, free_port, verdict, wait_healthy
+from benchkit import EmulatorChild, calls_delta, crmsync_command, verdict
 from requests.adapters import HTTPAdapter
 from simple_salesforce.api import Salesforce
 from sqlalchemy.orm import DeclarativeBase, Session
@@ -162,38 +162,27 @@ def minimum_calls(planned: list[Planned]) -> tuple[int, int, int]:
 # --------------------------------------------------------------------------- the emulator
 
 
-class EmulatorProcess(Child):
+class EmulatorProcess(EmulatorChild):
     """``crmsync emulate salesforce`` in its own process, seeded with an NPSP org."""
 
     def __init__(self, records: int, log_dir: Path) -> None:
         self.records = records
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        command = [
-            *crmsync_command(),
-            "emulate",
-            "salesforce",
-            "--port",
-            str(self.port),
-            "--seed",
-            f"npsp:{records}",
-        ]
-        super().__init__(f"emulator-{records}", command, log_dir)
-        self.control = httpx.Client(base_url=f"{self.base_url}/__emulator__", timeout=60)
-
-    def wait(self) -> dict[str, Any]:
-        """Block until the org is seeded and serving; its health answer."""
-        return wait_healthy(self, self.control, "/health", EMULATOR_START_SECONDS)
-
-    def api_calls(self) -> dict[str, Any]:
-        """API calls so far: ``total`` and ``by_resource`` (the control API is not counted)."""
-        calls: dict[str, Any] = self.control.get("/stats").json()["api_calls"]
-        return calls
-
-    def stop(self, timeout: float = 15) -> float:
-        """Stop the process this benchmark started, and only it."""
-        self.control.close()
-        return super().stop(timeout)
+        super().__init__(
+            f"emulator-{records}",
+            lambda port: [
+                *crmsync_command(),
+                "emulate",
+                "salesforce",
+                "--port",
+                str(port),
+                "--seed",
+                f"npsp:{records}",
+            ],
+            log_dir,
+            client_timeout=60,
+            start_seconds=EMULATOR_START_SECONDS,
+            stop_seconds=15,
+        )
 
 
 # --------------------------------------------------------------------------- REST helpers

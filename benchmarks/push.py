@@ -48,12 +48,12 @@ import sqlalchemy as sa
 import uvicorn
 from benchkit import (
     Child,
+    EmulatorChild,
     calls_delta,
-    free_port,
     percentile,
     postgres_problem,
+    role_emulator_command,
     script_command,
-    wait_healthy,
 )
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -152,27 +152,21 @@ def emulator_role(args: argparse.Namespace) -> None:
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", lifespan="off", access_log=False)
 
 
-class EmulatorProcess(Child):
+class EmulatorProcess(EmulatorChild):
     """The seeded emulator in its own process, and the calls this benchmark makes to it."""
 
     def __init__(self, org_records: int, log_dir: Path, name: str) -> None:
-        self.port = free_port()
         self.org_records = org_records
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        arguments = ["--role", "emulator", "--port", str(self.port), "--org-records", str(org_records)]
-        super().__init__(name, script_command(__file__, arguments), log_dir)
-        self.http = httpx.Client(base_url=self.base_url, timeout=600)
+        super().__init__(
+            name,
+            role_emulator_command(__file__, org_records),
+            log_dir,
+            client_timeout=600,
+            start_seconds=600,
+            stop_seconds=30,
+        )
         self._next = 0
         self.entries: list[tuple[float, str, str, str, str | None]] = []
-
-    def wait(self) -> dict[str, Any]:
-        """Block until the org is seeded and serving; its health answer."""
-        return wait_healthy(self, self.http, "/__emulator__/health", 600)
-
-    def stats(self) -> dict[str, Any]:
-        """``GET /__emulator__/stats`` (API calls by resource, live records by object)."""
-        body: dict[str, Any] = self.http.get("/__emulator__/stats").raise_for_status().json()
-        return body
 
     def commits(self) -> list[tuple[float, str, str, str, str | None]]:
         """Every commit noted so far (fetched incrementally)."""
@@ -199,10 +193,6 @@ class EmulatorProcess(Child):
     def exists(self, object_name: str, crm_id: str) -> bool:
         response = self.http.get(f"/__emulator__/records/{object_name}/{crm_id}")
         return response.status_code == 200 and not response.json().get("IsDeleted")
-
-    def stop(self, timeout: float = 30) -> float:
-        self.http.close()
-        return super().stop(timeout)
 
 
 def records_delta(before: dict[str, Any], after: dict[str, Any], object_name: str) -> int:
