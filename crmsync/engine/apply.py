@@ -108,18 +108,21 @@ def prepare(
     page: Sequence[CrmRecord],
     *,
     unwritten: Mapping[str, Mapping[str, int]] | None = None,
+    linked: bool = True,
 ) -> Prepared:
     """Read what ``page`` needs (its links, its parents) and map its fresh records; writes nothing.
 
     ``unwritten``: links that pages not written yet will make (type -> CRM id -> platform id);
     a parent not in the database is looked for there, and noted in ``assumed``.
+    ``linked``: False when the caller knows the page's records have no links to read (see
+    :mod:`crmsync.engine.plan`); they are then all fresh.
     """
     result = PageResult()
     result.counts.fetched = len(page)
     org, cid = scope.organization_id, scope.connection_id
     gone = [r for r in page if r.deleted]
     live = [r for r in page if not r.deleted]
-    known = links.by_crm_ids(conn, org, cid, mapping.type, [r.id for r in live])
+    known = links.by_crm_ids(conn, org, cid, mapping.type, [r.id for r in live]) if linked else {}
     pulled = Pulled(mapping, platform_table(mapping.type))
     candidates = [r for r in live if _maybe_fresh(r, known.get(r.id))]
     result.counts.unchanged += len(live) - len(candidates)

@@ -25,6 +25,12 @@ so by this page's transaction that plan is written, and the transaction checks t
 links are the ones assumed. A plan that did not hold made other ids, and this page is then
 applied inside its transaction too.
 
+A first pull of a type reads no links for its pages: when none of the type's records was
+linked as its pull began, the pages are planned as all fresh, which saves a lookup of every
+record of the page. The transaction reads the page's links anyway to check the plan, so a
+record linked since (read twice, on a page still being written, or pushed meanwhile) makes
+the page apply inside it.
+
 Only pages that create and skip records are planned. An update merges with the platform row
 as it is at that moment, a matching rule looks among rows another writer may be adding, and
 a lookup to the mapping's own type may need rows of the page before: such pages are applied
@@ -93,6 +99,7 @@ def plan_page(
     run_id: int | None,
     above: int = 0,
     unwritten: Mapping[str, Mapping[str, int]] | None = None,
+    linked: bool = True,
 ) -> PagePlan | None:
     """The writes of ``page``, read on ``conn`` (outside any writing transaction); None when the
     page must be applied inside its transaction.
@@ -100,10 +107,12 @@ def plan_page(
     ``above``: the highest platform id of ``mapping``'s type promised to a plan not yet written.
     ``unwritten``: the links that plans not written yet will make, by type (their
     :meth:`PagePlan.new_links`); parents found there are checked when this plan is written.
+    ``linked``: False if no record of ``mapping``'s type was linked when its pull began; the
+    page's links are then not read (its transaction checks them).
     """
     if not plannable(mapping):
         return None
-    prepared = prepare(conn, scope, mapping, page, unwritten=unwritten)
+    prepared = prepare(conn, scope, mapping, page, unwritten=unwritten, linked=linked)
     creates = prepared.rows
     if any(row.platform_id is not None for row in creates):
         return None

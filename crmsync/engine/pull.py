@@ -29,7 +29,7 @@ from crmsync.engine.sections import in_section, pulled_steps
 from crmsync.engine.writer import PageWriter
 from crmsync.errors import CrmsyncError, RunBusyError, SchemaError
 from crmsync.model.profile import Condition, ObjectMapping, Profile
-from crmsync.store import capture, cursors, leases, logs, retries, runs, tenancy
+from crmsync.store import capture, cursors, leases, links, logs, retries, runs, tenancy
 from crmsync.store.cursors import Cursor
 from crmsync.store.data_sources import DataSource
 from crmsync.store.db import reading
@@ -294,6 +294,8 @@ def _apply_pages(
     with reading(run.engine) as conn:
         # The contact-centre data sources fed by this object (usually none).
         sources = sources_for(conn, run.scope, mapping.object)
+        # A first pull of this type has no links to look up for its pages (see plan).
+        linked = links.any_linked(conn, run.scope.organization_id, run.scope.connection_id, mapping.type)
     # The parents' types: what the pages' lookups read is written first, or planned.
     parents = {target.type for lookup in mapping.lookups for target in lookup.targets}
     # A section reads its parents' links itself (see in_section): they must be written.
@@ -316,7 +318,14 @@ def _apply_pages(
         )
         with reading(run.engine) as conn:
             plan = plan_page(
-                conn, run.scope, mapping, records, run_id=run.run_id, above=promised, unwritten=unwritten
+                conn,
+                run.scope,
+                mapping,
+                records,
+                run_id=run.run_id,
+                above=promised,
+                unwritten=unwritten,
+                linked=linked,
             )
         if plan is not None and plan.ids:
             promised = max(promised, plan.ids[-1])

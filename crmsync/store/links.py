@@ -261,6 +261,20 @@ def remove(
     )
 
 
+def any_linked(conn: sa.Connection, organization_id: int, connection_id: int, platform_type: str) -> bool:
+    """Whether any record of ``platform_type`` is linked on this connection (one index probe)."""
+    found = conn.execute(
+        sa.select(sa.literal(1))
+        .where(
+            links.c.organization_id == organization_id,
+            links.c.connection_id == connection_id,
+            links.c.platform_type == platform_type,
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
 def count(conn: sa.Connection, organization_id: int, connection_id: int, platform_type: str) -> int:
     """How many records of ``platform_type`` are linked on this connection."""
     return int(

@@ -57,6 +57,13 @@ def _write(
     """One page's transaction, as a pull writes it: planned first, or applied inside."""
     made = _plan(ws, scope, platform_type, page) if planned else None
     assert (made is not None) == planned
+    return _commit(ws, scope, platform_type, page, made)
+
+
+def _commit(
+    ws: Workspace, scope: Scope, platform_type: str, page: list[CrmRecord], made: planning.PagePlan | None
+) -> PageResult:
+    """The page's transaction with its log entries: ``made`` if there is a plan, else applied inside."""
     with ws.engine.begin() as conn, capture.origin(conn, "sync"):
         if made is not None:
             result = planning.apply_plan(conn, scope, made)
@@ -169,6 +176,48 @@ def test_a_record_linked_meanwhile_is_not_created_twice(workspace: Workspace) ->
     assert state["rows"][_household(3).id][0]["phone"] == "0113 496 0000"
 
 
+def test_a_page_planned_without_reading_links_is_applied_inside_if_a_record_was_linked(
+    workspace: Workspace, reference: Workspace
+) -> None:
+    # A first pull plans its pages without reading links (none existed as it began); a
+    # record linked meanwhile (pushed, or on a page written since) must still not be created
+    # twice: the transaction's check of the page's links sends the page inside.
+    first = [_household(n) for n in range(3)]
+    second = [_household(2, Phone="0113 496 0000"), _household(3)]
+    states = []
+    for ws, unread in ((workspace, True), (reference, False)):
+        scope = _scope(ws)
+        _write(ws, scope, "households", first, planned=False)
+        with reading(ws.engine) as conn:
+            made = planning.plan_page(
+                conn, scope, NPSP.mapping("households"), second, run_id=None, linked=not unread
+            )
+        if unread:
+            assert made is not None
+            assert made.versions == {}
+        result = _commit(ws, scope, "households", second, made)
+        assert (result.counts.created, result.counts.updated) == (1, 1)
+        states.append(_state(ws, "households"))
+    assert states[0] == states[1]
+    assert all(len(rows) == 1 for rows in states[0]["rows"].values())
+    assert states[0]["rows"][_household(2).id][0]["phone"] == "0113 496 0000"
+
+
+def test_a_first_page_planned_without_reading_links_writes_the_same(
+    workspace: Workspace, reference: Workspace
+) -> None:
+    page = [_household(n) for n in range(5)]
+    for ws, linked in ((workspace, False), (reference, True)):
+        scope = _scope(ws)
+        with reading(ws.engine) as conn:
+            made = planning.plan_page(
+                conn, scope, NPSP.mapping("households"), page, run_id=None, linked=linked
+            )
+        assert made is not None
+        _written_in_order(ws, scope, made)
+    assert _state(workspace, "households") == _state(reference, "households")
+
+
 def test_a_platform_row_to_match_made_meanwhile_is_matched(workspace: Workspace) -> None:
     scope = _scope(workspace)
     page = [_supporter(1, None), _supporter(2, None)]
@@ -213,14 +262,7 @@ def test_a_parent_deleted_meanwhile_is_refused_by_the_database_and_the_page_appl
             )
             # The application deletes the household; its link stays until a push or pull notices.
             records.delete(conn, scope.organization_id, "households", linked[households[0].id])
-        with ws.engine.begin() as conn, capture.origin(conn, "sync"):
-            if made is not None:
-                result = planning.apply_plan(conn, scope, made)
-            else:
-                result = apply_page(conn, scope, NPSP.mapping("supporters"), supporters)
-            logs.write(
-                conn, scope.organization_id, result.logs, connection_id=scope.connection_id, run_id=None
-            )
+        result = _commit(ws, scope, "supporters", supporters, made)
         assert (result.counts.created, result.counts.failed) == (1, 1)
         states.append(_state(ws, "supporters"))
     # The same rows, links and outcomes; the databases word their refusal differently.

@@ -77,8 +77,13 @@ def test_repoint_moves_children_only_within_the_organization(workspace: Workspac
 def test_links_insert_then_refresh(workspace: Workspace) -> None:
     org = workspace.organization_id
     cid = bare_connection(workspace, "c")
+    other = bare_connection(workspace, "d")
     with workspace.engine.begin() as conn:
+        assert not links.any_linked(conn, org, cid, "funds")
         links.write(conn, org, cid, [NewLink("funds", 1, "GAU", "a0A1", "t1", "h1")])
+        assert links.any_linked(conn, org, cid, "funds")
+        assert not links.any_linked(conn, org, cid, "campaigns")
+        assert not links.any_linked(conn, org, other, "funds")
         links.write(conn, org, cid, [NewLink("funds", 1, "GAU", "a0A1", "t2", "h2")])
         found = links.by_crm_ids(conn, org, cid, "funds", ["a0A1", "a0A2"])
         assert list(found) == ["a0A1"]
@@ -86,6 +91,7 @@ def test_links_insert_then_refresh(workspace: Workspace) -> None:
         assert links.count(conn, org, cid, "funds") == 1
         links.remove(conn, org, cid, "funds", "a0A1")
         assert links.count(conn, org, cid, "funds") == 0
+        assert not links.any_linked(conn, org, cid, "funds")
 
 
 def test_retries_count_attempts(workspace: Workspace) -> None:
