@@ -39,13 +39,6 @@ def script_command(script: str, arguments: list[str]) -> list[str]:
     return [sys.executable, str(Path(script).resolve()), *arguments]
 
 
-def role_emulator_command(script: str, org_records: int) -> Callable[[int], list[str]]:
-    """The command that runs ``script`` as its own seeded emulator (``--role emulator``), by port."""
-    return lambda port: script_command(
-        script, ["--role", "emulator", "--port", str(port), "--org-records", str(org_records)]
-    )
-
-
 class Child:
     """A subprocess started by a benchmark, its output in a log file, stopped with SIGTERM, only by us."""
 
@@ -143,6 +136,26 @@ class EmulatorChild(Child):
         """Close the client, then stop the process (see :meth:`Child.stop`)."""
         self.http.close()
         return super().stop(self._stop_seconds if timeout is None else timeout)
+
+
+class RoleEmulator(EmulatorChild):
+    """``script`` run as its own seeded emulator (``--role emulator``) of ``org_records`` records;
+    seeding a large org takes minutes, hence the generous client and start timeouts."""
+
+    def __init__(
+        self, script: str, org_records: int, log_dir: Path, name: str, *, stop_seconds: float
+    ) -> None:
+        self.org_records = org_records
+        super().__init__(
+            name,
+            lambda port: script_command(
+                script, ["--role", "emulator", "--port", str(port), "--org-records", str(org_records)]
+            ),
+            log_dir,
+            client_timeout=600,
+            start_seconds=600,
+            stop_seconds=stop_seconds,
+        )
 
 
 def calls_delta(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, int]:

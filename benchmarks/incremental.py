@@ -52,11 +52,10 @@ import uvicorn
 import yaml
 from benchkit import (
     Child,
-    EmulatorChild,
+    RoleEmulator,
     calls_delta,
     percentile,
     postgres_problem,
-    role_emulator_command,
 )
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -255,17 +254,11 @@ def _emulator_calls(stats: httpx.Client | None) -> int:
 # --------------------------------------------------------------------------- processes
 
 
-class EmulatorProcess(EmulatorChild):
+class EmulatorProcess(RoleEmulator):
     """The seeded emulator in its own process, and the calls this benchmark makes to it."""
 
     def __init__(self, org_records: int, log_dir: Path, name: str) -> None:
-        super().__init__(
-            name,
-            role_emulator_command(__file__, org_records),
-            log_dir,
-            client_timeout=600,
-            start_seconds=600,
-        )
+        super().__init__(__file__, org_records, log_dir, name, stop_seconds=60)
         self._next = 0
         self.entries: list[Commit] = []
 

@@ -48,11 +48,10 @@ import sqlalchemy as sa
 import uvicorn
 from benchkit import (
     Child,
-    EmulatorChild,
+    RoleEmulator,
     calls_delta,
     percentile,
     postgres_problem,
-    role_emulator_command,
     script_command,
 )
 from starlette.requests import Request
@@ -152,19 +151,11 @@ def emulator_role(args: argparse.Namespace) -> None:
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", lifespan="off", access_log=False)
 
 
-class EmulatorProcess(EmulatorChild):
+class EmulatorProcess(RoleEmulator):
     """The seeded emulator in its own process, and the calls this benchmark makes to it."""
 
     def __init__(self, org_records: int, log_dir: Path, name: str) -> None:
-        self.org_records = org_records
-        super().__init__(
-            name,
-            role_emulator_command(__file__, org_records),
-            log_dir,
-            client_timeout=600,
-            start_seconds=600,
-            stop_seconds=30,
-        )
+        super().__init__(__file__, org_records, log_dir, name, stop_seconds=30)
         self._next = 0
         self.entries: list[tuple[float, str, str, str, str | None]] = []
 
