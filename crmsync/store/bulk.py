@@ -9,8 +9,9 @@ what the database spends on the rows. Here:
   the same: SQLite's datetime text, JSON text, floats for numerics), runs once per column
   over the batch, and a value shared by every row (organization, timestamps) is converted
   once;
-- on SQLite the rows go as multi-row ``INSERT ... VALUES (...), (...)`` statements (one
-  statement per row costs a statement journal each on tables with change-capture triggers);
+- on SQLite the rows go as multi-row ``INSERT ... SELECT ... FROM (VALUES (...), (...))``
+  statements (one statement per row costs a statement journal each on tables with
+  change-capture triggers), where a value every row holds is bound once, not once a row;
   on PostgreSQL (psycopg) as one ``COPY`` per batch, which PostgreSQL neither parses nor
   plans per value and whose rows fire the same triggers;
 - statements run in the caller's transaction and savepoints, with driver errors raised as
@@ -56,8 +57,10 @@ class _Plan:
     prefix: str
     row_sql: str
     per_statement: int
-    # (position in a row, processor) of the row columns whose values need converting.
-    converters: tuple[tuple[int, Processor], ...]
+    # SQLite: the shared values are bound once, before the rows (see _plan); elsewhere each
+    # row carries them.
+    shared_once: bool = False
+    suffix: str = ""
     # PostgreSQL through psycopg: the COPY that loads the rows instead (see _plan).
     copy: str | None = None
 
@@ -160,26 +163,52 @@ def column_statements(
     if not count:
         return []
     dialect = target.dialect
-    common = dict(shared or {})
-    plan = _plan(dialect, table, tuple(columns), tuple(common), target.max_values)
-    for position, process in plan.converters:
+    names = tuple(columns)
+    for position, process in _converters(dialect, table, names):
         # Many values are None (no details, no synced values): convert it once.
         empty = process(None)
         values[position] = [empty if v is None else process(v) for v in values[position]]
-    tail = [_converted(dialect, table.c[name], value) for name, value in common.items()]
+    common = {name: _converted(dialect, table.c[name], value) for name, value in (shared or {}).items()}
+    if dialect.name == "sqlite" and count > 1:
+        # A column that holds one value in every row (a page's type, action, status, no
+        # details) is bound once, like the shared values, instead of once per row.
+        varying = [i for i, column in enumerate(values) if not _uniform(column)] or [0]
+        common = {names[i]: values[i][0] for i in range(len(names)) if i not in varying} | common
+        names, values = tuple(names[i] for i in varying), [values[i] for i in varying]
+    plan = _plan(dialect, table, names, tuple(common), target.max_values)
+    tail = list(common.values())
     if plan.copy is not None:
         return [Statement(plan.copy, (), list(zip(*values, *(repeat(v, count) for v in tail), strict=True)))]
     statements = []
     for start in range(0, count, plan.per_statement):
         end = min(count, start + plan.per_statement)
         parts = [column[start:end] for column in values]
-        rows = zip(*parts, *(repeat(value, end - start) for value in tail), strict=True)
+        if plan.shared_once:
+            head, rows = tuple(tail), zip(*parts, strict=True)
+        else:
+            head, rows = (), zip(*parts, *(repeat(value, end - start) for value in tail), strict=True)
         statements.append(
             Statement(
-                plan.prefix + ", ".join([plan.row_sql] * (end - start)), tuple(chain.from_iterable(rows))
+                plan.prefix + ", ".join([plan.row_sql] * (end - start)) + plan.suffix,
+                (*head, *chain.from_iterable(rows)),
             )
         )
     return statements
+
+
+# Values that compare equal only when they are the same value for the database: not floats
+# (0.0 == -0.0) and not mixed types (1 == 1.0 == True), which the type check rules out.
+_UNIFORM_TYPES = frozenset({str, int, bool, bytes, type(None)})
+
+
+def _uniform(column: Sequence[Any]) -> bool:
+    """Whether every value of ``column`` is the same value, of the same type."""
+    first = column[0]
+    kind = type(first)
+    # Most columns differ from one row to the next: the last row usually tells.
+    if kind not in _UNIFORM_TYPES or type(column[-1]) is not kind or column[-1] != first:
+        return False
+    return column.count(first) == len(column) and all(type(v) is kind for v in column)
 
 
 def select_in(
@@ -328,30 +357,46 @@ def _marker(dialect: Dialect) -> str:
 
 
 @lru_cache(maxsize=256)
+def _converters(
+    dialect: Dialect, table: sa.Table, columns: tuple[str, ...]
+) -> tuple[tuple[int, Processor], ...]:
+    """(position, processor) of the ``columns`` whose values need converting."""
+    return tuple(
+        (i, process)
+        for i, name in enumerate(columns)
+        if (process := _processor(dialect, table.c[name].type)) is not None
+    )
+
+
+@lru_cache(maxsize=256)
 def _plan(
     dialect: Dialect, table: sa.Table, columns: tuple[str, ...], shared: tuple[str, ...], limit: int
 ) -> _Plan:
     marker = _marker(dialect)
     quote = dialect.identifier_preparer.quote
+    table_name = dialect.identifier_preparer.format_table(table)
     names = ", ".join(quote(name) for name in (*columns, *shared))
-    prefix = f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) VALUES "
-    converters = tuple(
-        (i, process)
-        for i, name in enumerate(columns)
-        if (process := _processor(dialect, table.c[name].type)) is not None
-    )
+    row_sql = "(" + ", ".join([marker] * len(columns)) + ")"
     # PostgreSQL parses and plans a multi-row INSERT of thousands of bound values for every
     # page, and psycopg adapts each value on its own: a COPY of the same rows took a quarter
     # of the time and an eighth of the client's CPU (and fires the same triggers).
-    copy = None
     if dialect.name == "postgresql" and dialect.driver == "psycopg":
-        copy = f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN"
+        return _Plan("", row_sql, 1, copy=f"COPY {table_name} ({names}) FROM STDIN")
+    if dialect.name == "sqlite" and shared:
+        # The rows' own values from a VALUES list, the shared ones bound once: the driver
+        # binds each value holding the GIL, and a page's rows share a third of theirs.
+        selected = ", ".join([*(f"column{i + 1}" for i in range(len(columns))), *([marker] * len(shared))])
+        return _Plan(
+            prefix=f"INSERT INTO {table_name} ({names}) SELECT {selected} FROM (VALUES ",
+            row_sql=row_sql,
+            per_statement=max(1, min(_MAX_ROWS, (limit - len(shared)) // len(columns))),
+            shared_once=True,
+            suffix=")",
+        )
     return _Plan(
-        prefix=prefix,
+        prefix=f"INSERT INTO {table_name} ({names}) VALUES ",
         row_sql="(" + ", ".join([marker] * (len(columns) + len(shared))) + ")",
         per_statement=max(1, min(_MAX_ROWS, limit // (len(columns) + len(shared)))),
-        converters=converters,
-        copy=copy,
     )
 
 

@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 from testkit import bare_connection
 
@@ -85,6 +88,52 @@ def test_append_stores_what_a_core_insert_stores(workspace: Workspace) -> None:
             bulk.append(conn, table, columns, rows, shared=shared)
             assert _stored(conn, table, [*columns, *shared]) == by_core, table.name
             conn.execute(table.delete())
+
+
+# Few values per column, so that many columns hold one value in every row, with values that
+# compare equal but are stored differently (1, 1.0, True, Decimal; 0.0 and -0.0).
+_CAMPAIGN_ROWS = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b"]),
+        st.sampled_from([None, True, False]),
+        st.sampled_from([None, 1, 1.0, Decimal("1.00"), 2.5, 0.0, -0.0]),
+        st.sampled_from([None, "x", "1"]),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=_CAMPAIGN_ROWS)
+def test_any_rows_are_stored_as_a_core_insert_stores_them_in_their_order(
+    workspace: Workspace, rows: list[tuple[Any, ...]]
+) -> None:
+    table = platform_table("campaigns")
+    columns = ["name", "is_active", "expected_revenue", "description"]
+    shared = {"organization_id": workspace.organization_id, "created_at": NOW, "updated_at": NOW}
+    with workspace.engine.begin() as conn:
+        conn.execute(table.delete())
+        conn.execute(table.insert(), [{**dict(zip(columns, row, strict=True)), **shared} for row in rows])
+        by_core = _stored(conn, table, [*columns, *shared])
+        conn.execute(table.delete())
+        bulk.append(conn, table, columns, rows, shared=shared)
+        assert _stored(conn, table, [*columns, *shared]) == by_core
+
+
+def test_on_sqlite_a_value_every_row_holds_is_bound_once() -> None:
+    target = bulk.Target(sqlite.dialect(), 999)
+    rows = [("t", "create", None, f"m{i}", f"003{i}") for i in range(3)]
+    [statement] = bulk.insert_statements(
+        target,
+        log_entries,
+        ["data_type", "action", "details", "message", "crm_id"],
+        rows,
+        shared={"organization_id": 1, "created_at": NOW},
+    )
+    # Type, action and details are the same in every row; the organization and time are shared.
+    assert len(statement.params) == 3 * 2 + 3 + 2
+    assert statement.params[-6:] == ("m0", "0030", "m1", "0031", "m2", "0032")
 
 
 def test_statements_and_lookups_split_where_one_would_hold_too_many_values(
