@@ -208,7 +208,7 @@ def _uniform(column: Sequence[Any]) -> bool:
     # Most columns differ from one row to the next: the last row usually tells.
     if kind not in _UNIFORM_TYPES or type(column[-1]) is not kind or column[-1] != first:
         return False
-    return column.count(first) == len(column) and all(type(v) is kind for v in column)
+    return column.count(first) == len(column) and set(map(type, column)) == {kind}
 
 
 def select_in(
