@@ -317,11 +317,8 @@ def _bulk(conn: sa.Connection, org: int, mapping: ObjectMapping, writes: list[Wr
     )
 
 
-def new_link(mapping: ObjectMapping, row: Row, *, created: bool = False) -> NewLink:
-    """The link to store for ``row`` once it is written.
-
-    ``created``: the row was created as read, so its synced values are the encoded ones.
-    """
+def new_link(mapping: ObjectMapping, row: Row) -> NewLink:
+    """The link to store for ``row`` once it is written."""
     assert row.platform_id is not None
     return NewLink(
         mapping.type,
@@ -330,7 +327,7 @@ def new_link(mapping: ObjectMapping, row: Row, *, created: bool = False) -> NewL
         row.record.id,
         row.record.modstamp,
         row.digest,
-        row.synced_text if created else row.synced,
+        row.synced,
     )
 
 

@@ -51,7 +51,6 @@ from crmsync.engine.apply import (
     PageResult,
     Scope,
     apply_page,
-    new_link,
     note_gone,
     note_outcome,
     prepare,
@@ -124,8 +123,7 @@ def plan_page(
     for row, new_id in zip(creates, ids, strict=True):
         row.platform_id = new_id
     created = [r.record.id for r in creates]
-    entries = prepared.result.logs
-    entries += pull_entries.created_many(mapping, zip(created, ids, strict=True))
+    same, columns = pull_entries.created_columns(mapping, created, ids)
     prepared.result.counts.created += len(creates)
     target = bulk.Target.of(conn)
     return PagePlan(
@@ -139,8 +137,24 @@ def plan_page(
             records.insert_statements(target, org, mapping.type, [r.values for r in creates], ids),
         ),
         rest=[
-            *links.insert_statements(target, org, cid, [new_link(mapping, r, created=True) for r in creates]),
-            *logs.insert_statements(target, org, entries, connection_id=cid, run_id=run_id),
+            *links.created_statements(
+                target,
+                org,
+                cid,
+                links.CreatedLinks(
+                    mapping.type,
+                    mapping.object,
+                    ids,
+                    created,
+                    [r.record.modstamp for r in creates],
+                    [r.digest for r in creates],
+                    # Created as read: the links hold the CRM's values, as encoded for the digest.
+                    [r.synced_text for r in creates],
+                ),
+            ),
+            # The records that failed, then those created.
+            *logs.insert_statements(target, org, prepared.result.logs, connection_id=cid, run_id=run_id),
+            *logs.column_statements(target, org, same, columns, connection_id=cid, run_id=run_id),
         ],
         gone=prepared.gone,
         created=created,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -21,11 +21,32 @@ def created(mapping: ObjectMapping, record: CrmRecord, platform_id: int) -> LogE
 def created_many(mapping: ObjectMapping, made: Iterable[tuple[str, int]]) -> list[LogEntry]:
     """Platform records created from CRM records: (CRM id, platform id) pairs."""
     # A pull makes one per record it creates: the words around the ids are made once.
-    kind, head, source = mapping.type, f"created {_noun(mapping.label_text)} ", f" from {mapping.object} "
+    kind, (head, source) = mapping.type, _created_words(mapping)
     return [
         LogEntry(kind, "create", "pull", "processed", f"{head}{made_id}{source}{crm_id}", crm_id, made_id)
         for crm_id, made_id in made
     ]
+
+
+def created_columns(
+    mapping: ObjectMapping, crm_ids: Sequence[str], platform_ids: Sequence[int]
+) -> tuple[dict[str, Any], dict[str, Sequence[Any]]]:
+    """The entries of :func:`created_many` column by column: the fields all share, and the others."""
+    head, source = _created_words(mapping)
+    same = {
+        "data_type": mapping.type,
+        "action": "create",
+        "direction": "pull",
+        "status": "processed",
+        "details": None,
+    }
+    made = zip(crm_ids, platform_ids, strict=True)
+    messages = [f"{head}{made_id}{source}{crm_id}" for crm_id, made_id in made]
+    return same, {"message": messages, "crm_id": crm_ids, "platform_id": platform_ids}
+
+
+def _created_words(mapping: ObjectMapping) -> tuple[str, str]:
+    return f"created {_noun(mapping.label_text)} ", f" from {mapping.object} "
 
 
 def updated(

@@ -215,16 +215,58 @@ def insert_statements(
     """The statements that insert links not stored yet (see :func:`write` for either kind);
     ``synced_at`` defaults to now."""
     return bulk.insert_statements(
+        target, links, _INSERTED, new, shared=_stored_with(organization_id, connection_id, synced_at)
+    )
+
+
+@dataclass(frozen=True)
+class CreatedLinks:
+    """New links of one platform type and CRM object, column by column (a pull's page makes
+    thousands, and a tuple each cost more than the columns)."""
+
+    platform_type: str
+    crm_object: str
+    platform_ids: Sequence[int]
+    crm_ids: Sequence[str]
+    crm_modstamps: Sequence[str | None]
+    values_hashes: Sequence[str | None]
+    synced_values: Sequence[dict[str, Any] | Encoded | None]
+
+
+def created_statements(
+    target: bulk.Target,
+    organization_id: int,
+    connection_id: int,
+    new: CreatedLinks,
+    *,
+    synced_at: datetime | None = None,
+) -> list[bulk.Statement]:
+    """The statements that insert ``new``, links not stored yet, as :func:`insert_statements` does."""
+    return bulk.column_statements(
         target,
         links,
-        _INSERTED,
-        new,
+        {
+            "platform_id": new.platform_ids,
+            "crm_id": new.crm_ids,
+            "crm_modstamp": new.crm_modstamps,
+            "values_hash": new.values_hashes,
+            "synced_values": new.synced_values,
+        },
         shared={
-            "organization_id": organization_id,
-            "connection_id": connection_id,
-            "synced_at": synced_at or utcnow(),
+            "platform_type": new.platform_type,
+            "crm_object": new.crm_object,
+            **_stored_with(organization_id, connection_id, synced_at),
         },
     )
+
+
+def _stored_with(organization_id: int, connection_id: int, synced_at: datetime | None) -> dict[str, Any]:
+    """What every link inserted at once holds: whose it is and when it was synced (default now)."""
+    return {
+        "organization_id": organization_id,
+        "connection_id": connection_id,
+        "synced_at": synced_at or utcnow(),
+    }
 
 
 def versions(

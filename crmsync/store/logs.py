@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
@@ -80,17 +80,34 @@ def insert_statements(
 ) -> list[bulk.Statement]:
     """The statements that append these entries (see :func:`write`)."""
     return bulk.insert_statements(
-        target,
-        log_entries,
-        _INSERTED,
-        entries,
-        shared={
-            "organization_id": organization_id,
-            "connection_id": connection_id,
-            "run_id": run_id,
-            "created_at": utcnow(),
-        },
+        target, log_entries, _INSERTED, entries, shared=_written_by(organization_id, connection_id, run_id)
     )
+
+
+def column_statements(
+    target: bulk.Target,
+    organization_id: int,
+    same: Mapping[str, Any],
+    columns: Mapping[str, Sequence[Any]],
+    *,
+    connection_id: int | None,
+    run_id: int | None,
+) -> list[bulk.Statement]:
+    """The statements that append entries given column by column (LogEntry's fields), with
+    the fields in ``same`` equal in all of them: a pull's page logs thousands alike."""
+    return bulk.column_statements(
+        target, log_entries, columns, shared={**same, **_written_by(organization_id, connection_id, run_id)}
+    )
+
+
+def _written_by(organization_id: int, connection_id: int | None, run_id: int | None) -> dict[str, Any]:
+    """What every entry appended at once holds: whose it is, which run wrote it, and when."""
+    return {
+        "organization_id": organization_id,
+        "connection_id": connection_id,
+        "run_id": run_id,
+        "created_at": utcnow(),
+    }
 
 
 def page(

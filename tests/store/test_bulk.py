@@ -16,7 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from testkit import bare_connection
 
 from crmsync.engine.workspace import Workspace
+from crmsync.jsontext import Encoded
 from crmsync.store import bulk, records
+from crmsync.store import links as links_store
+from crmsync.store import logs as logs_store
+from crmsync.store.logs import LogEntry
 from crmsync.store.platform import platform_table
 from crmsync.store.tables import links, log_entries
 
@@ -303,3 +307,59 @@ def test_rows_with_different_columns_keep_their_order_and_defaults(workspace: Wo
         ("D", None),
     ]
     assert all(rows[i]["created_at"] == rows[ids[0]]["created_at"] for i in ids)
+
+
+def _links_and_entries(conn: sa.Connection) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    link_columns = [c.name for c in links.columns if c.name != "id"]
+    entry_columns = [c.name for c in log_entries.columns if c.name not in ("id", "created_at")]
+    return _stored(conn, links, link_columns), _stored(conn, log_entries, entry_columns)
+
+
+def test_links_and_log_entries_given_column_by_column_are_stored_as_row_by_row(workspace: Workspace) -> None:
+    org = workspace.organization_id
+    cid = bare_connection(workspace, "c")
+    stamp = "2026-01-01T00:00:00.000+0000"
+    made = [
+        links_store.NewLink("supporters", 1, "Contact", "0031", stamp, "h1", Encoded('{"a":"1"}')),
+        links_store.NewLink("supporters", 2, "Contact", "0032", None, None, None),
+        links_store.NewLink("supporters", 3, "Contact", "0033", stamp, "h3", {"a": None}),
+    ]
+    entries = [
+        LogEntry("supporters", "create", "pull", "processed", f"created supporter {i}", f"003{i}", i)
+        for i in (1, 2, 3)
+    ]
+    new = links_store.CreatedLinks(
+        "supporters",
+        "Contact",
+        [m.platform_id for m in made],
+        [m.crm_id for m in made],
+        [m.crm_modstamp for m in made],
+        [m.values_hash for m in made],
+        [m.synced_values for m in made],
+    )
+    same = {"data_type": "supporters", "action": "create", "direction": "pull", "status": "processed"}
+    columns = {
+        "message": [e.message for e in entries],
+        "crm_id": [e.crm_id for e in entries],
+        "platform_id": [e.platform_id for e in entries],
+    }
+    stored = []
+    for by_columns in (False, True):
+        with workspace.engine.begin() as conn:
+            target = bulk.Target.of(conn)
+            if by_columns:
+                bulk.run(conn, links_store.created_statements(target, org, cid, new, synced_at=NOW))
+                bulk.run(
+                    conn,
+                    logs_store.column_statements(
+                        target, org, {**same, "details": None}, columns, connection_id=cid, run_id=None
+                    ),
+                )
+            else:
+                bulk.run(conn, links_store.insert_statements(target, org, cid, made, synced_at=NOW))
+                logs_store.write(conn, org, entries, connection_id=cid, run_id=None)
+            stored.append(_links_and_entries(conn))
+            conn.execute(links.delete())
+            conn.execute(log_entries.delete())
+    assert stored[0] == stored[1]
+    assert [len(rows) for rows in stored[0]] == [3, 3]
