@@ -8,10 +8,12 @@ entries and their statements are made meanwhile; its transaction then only runs 
 A plan is made on what the database held when it was made, outside the page's transaction:
 the page before may still be being written, and other processes write too. So the
 transaction first checks that what the plan was made on still holds: the links of the
-page's records, that no platform row waits to be matched, and that the ids taken for the new
-rows are still free. If anything changed, or the database refuses a row, the page is applied
-inside the transaction as if no plan had been made: a plan can make a page faster, never
-different.
+page's records, that no platform row without a link matches one of the new rows by the
+mapping's rules (a small table is asked for any row without a link, a larger one for the
+page's keys through its match index, so that the cost follows the page, not the table), and
+that the ids taken for the new rows are still free. If anything
+changed, or the database refuses a row, the page is applied inside the transaction as if no
+plan had been made: a plan can make a page faster, never different.
 
 The parents a plan resolved are not read again: a parent's link is only ever removed or
 re-pointed together with its platform row (a deletion or merge, pushed or pulled), platform
@@ -32,15 +34,16 @@ record linked since (read twice, on a page still being written, or pushed meanwh
 the page apply inside it.
 
 Only pages that create and skip records are planned. An update merges with the platform row
-as it is at that moment, a matching rule looks among rows another writer may be adding, and
-a lookup to the mapping's own type may need rows of the page before: such pages are applied
-inside their transaction.
+as it is at that moment, a record that a matching rule finds a platform row for is matched
+among rows another writer may be changing, and a lookup to the mapping's own type may need
+rows of the page before: such pages are applied inside their transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
@@ -51,6 +54,7 @@ from crmsync.engine.apply import (
     PageResult,
     Scope,
     apply_page,
+    matches_waiting,
     note_gone,
     note_outcome,
     prepare,
@@ -79,8 +83,9 @@ class PagePlan:
     # What the plan was made on.
     versions: dict[str, Version]
     ids: list[int] = field(default_factory=list)
-    # Whether it relied on no platform row waiting to be matched.
-    unmatched: bool = False
+    # The mapped values of the rows it creates, when the mapping has matching rules: it
+    # relied on no platform row without a link matching one of them.
+    unmatched: list[dict[str, Any]] = field(default_factory=list)
     # Parents taken from plans written before it (type -> CRM id -> platform id).
     assumed: dict[str, dict[str, int]] = field(default_factory=dict)
 
@@ -116,10 +121,10 @@ def plan_page(
     if any(row.platform_id is not None for row in creates):
         return None
     org, cid = scope.organization_id, scope.connection_id
-    unmatched = bool(creates and mapping.match)
-    if unmatched and records.has_unlinked(conn, org, cid, mapping.type):
-        return None
     ids = records.new_ids(conn, mapping.type, len(creates), above=above) if creates else []
+    unmatched = [r.values for r in creates] if mapping.match else []
+    if unmatched and matches_waiting(conn, scope, mapping, unmatched, size=ids[0]):
+        return None
     for row, new_id in zip(creates, ids, strict=True):
         row.platform_id = new_id
     created = [r.record.id for r in creates]
@@ -195,7 +200,7 @@ def _holds(conn: sa.Connection, scope: Scope, plan: PagePlan) -> bool:
         # Written by the plans before (in this writer, in order) only if those plans held.
         if links.platform_ids(conn, org, cid, parent_type, list(assumed)) != assumed:
             return False
-    return not (plan.unmatched and records.has_unlinked(conn, org, cid, mapping.type))
+    return not (plan.unmatched and matches_waiting(conn, scope, mapping, plan.unmatched, size=plan.ids[0]))
 
 
 def plannable(mapping: ObjectMapping) -> bool:

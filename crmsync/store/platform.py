@@ -61,12 +61,23 @@ def _address() -> list[sa.Column[object]]:
     ]
 
 
+def match_index(table: sa.Table, column: str) -> sa.Index:
+    """The index that finds a matching rule's candidates: by organization and the rule's first
+    column as the rule compares it (text case-folded and trimmed). A pull asks it for each
+    page's keys."""
+    if isinstance(table.c[column].type, sa.String):
+        normalized = sa.func.lower(sa.func.trim(table.c[column]))
+        return sa.Index(f"ix_{table.name}_{column}_norm", table.c.organization_id, normalized)
+    return sa.Index(f"ix_{table.name}_org_{column}", table.c.organization_id, table.c[column])
+
+
 funds = _platform_table(
     "funds",
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("description", sa.Text),
     sa.Column("active", sa.Boolean),
 )
+match_index(funds, "name")
 
 households = _platform_table(
     "households",
@@ -89,10 +100,7 @@ supporters = _platform_table(
     sa.Column("email_opt_out", sa.Boolean),
     parents={"household_id": "households"},
 )
-# Matching supporters by email compares case-folded, trimmed values.
-sa.Index(
-    "ix_supporters_email_norm", supporters.c.organization_id, sa.func.lower(sa.func.trim(supporters.c.email))
-)
+match_index(supporters, "email")
 
 organizations = _platform_table(
     "organizations",
@@ -103,6 +111,7 @@ organizations = _platform_table(
     *_address(),
     parents={"primary_contact_id": "supporters"},
 )
+match_index(organizations, "name")
 
 campaigns = _platform_table(
     "campaigns",
@@ -115,6 +124,7 @@ campaigns = _platform_table(
     sa.Column("expected_revenue", Money),
     sa.Column("description", sa.Text),
 )
+match_index(campaigns, "name")
 
 recurring_donations = _platform_table(
     "recurring_donations",
@@ -158,6 +168,7 @@ appeals = _platform_table(
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("active", sa.Boolean),
 )
+match_index(appeals, "name")
 
 transactions = _platform_table(
     "transactions",
@@ -205,6 +216,7 @@ campaign_members = _platform_table(
     sa.Column("status", sa.String(40)),
     parents={"campaign_id": "campaigns", "supporter_id": "supporters"},
 )
+match_index(campaign_members, "campaign_id")
 
 soft_credits = _platform_table(
     "soft_credits",
@@ -228,6 +240,7 @@ subscriptions = _platform_table(
     sa.Column("source", sa.String(255)),
     parents={"supporter_id": "supporters"},
 )
+match_index(subscriptions, "supporter_id")
 
 
 # --- the contact-centre platform (profile contact-center) -----------------------------
@@ -241,6 +254,7 @@ cc_contacts = _platform_table(
     sa.Column("mobile_phone", sa.String(40)),
     sa.Column("do_not_call", sa.Boolean),
 )
+match_index(cc_contacts, "email")
 
 cc_leads = _platform_table(
     "cc_leads",
@@ -253,6 +267,7 @@ cc_leads = _platform_table(
     sa.Column("status", sa.String(40)),
     sa.Column("do_not_call", sa.Boolean),
 )
+match_index(cc_leads, "email")
 
 # The application's dialer campaigns. crmsync only imports into them (through data source
 # links); it never creates or deletes a campaign.

@@ -193,10 +193,13 @@ def find_unlinked_matches(
     if not keys:
         return {}
     table = platform_table(platform_type)
-    linked = sa.select(links.c.platform_id).where(
-        links.c.organization_id == organization_id,
+    # Each candidate row's link is probed by its index, rather than every link of the type
+    # gathered first: the cost follows the keys, not the number of rows.
+    unlinked = ~sa.exists().where(
         links.c.connection_id == connection_id,
         links.c.platform_type == platform_type,
+        links.c.platform_id == table.c.id,
+        links.c.organization_id == organization_id,
     )
     exprs: list[sa.ColumnElement[Any]] = []
     for name in columns:
@@ -204,23 +207,23 @@ def find_unlinked_matches(
         exprs.append(
             sa.func.lower(sa.func.trim(column)) if normalize == "casefold" and _is_text(column) else column
         )
-    found: dict[tuple[Any, ...], int] = {}
-    unique = sorted(set(keys), key=repr)
-    # A single-column key uses IN; compound keys are rare (campaign members) and small.
-    size = 400 if len(columns) == 1 else 100
-    for part in chunks(unique, size):
-        if len(columns) == 1:
-            condition: sa.ColumnElement[bool] = exprs[0].in_([k[0] for k in part])
-        else:
-            condition = sa.or_(*(sa.and_(*(e == v for e, v in zip(exprs, k, strict=True))) for k in part))
-        rows = conn.execute(
-            sa.select(table.c.id, *(e.label(f"k{i}") for i, e in enumerate(exprs)))
-            .where(table.c.organization_id == organization_id, condition, table.c.id.not_in(linked))
-            .order_by(table.c.id)
+    wanted = set(keys)
+    # The rows whose first key part is one of the keys' first parts, through the index on
+    # (organization, first column) (see crmsync.store.platform.match_index); the rest of a
+    # compound key is compared here. Sorted by id here too: ordered by id in SQL, SQLite
+    # would rather walk the organization's rows in id order than look the keys up.
+    candidates: list[sa.Row[Any]] = []
+    for part in chunks(sorted({key[0] for key in wanted}, key=repr)):
+        candidates += conn.execute(
+            sa.select(table.c.id, *exprs).where(
+                table.c.organization_id == organization_id, exprs[0].in_(part), unlinked
+            )
         )
-        for row in rows:
-            key = tuple(row[i + 1] for i in range(len(columns)))
-            found.setdefault(key, int(row.id))
+    found: dict[tuple[Any, ...], int] = {}
+    for row in sorted(candidates, key=lambda r: int(r[0])):
+        key: tuple[Any, ...] = tuple(row[1:])
+        if key in wanted:
+            found.setdefault(key, int(row[0]))
     return found
 
 

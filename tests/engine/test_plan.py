@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from engine_testkit import bare_connection
 
 from crmsync.connectors.base import CrmRecord
+from crmsync.engine import apply
 from crmsync.engine import plan as planning
 from crmsync.engine.apply import PageResult, Scope, apply_page
 from crmsync.engine.workspace import Workspace
@@ -218,7 +219,12 @@ def test_a_first_page_planned_without_reading_links_writes_the_same(
     assert _state(workspace, "households") == _state(reference, "households")
 
 
-def test_a_platform_row_to_match_made_meanwhile_is_matched(workspace: Workspace) -> None:
+@pytest.mark.parametrize("scanned_up_to", [apply.SCANNED_UP_TO, 0])
+def test_a_platform_row_to_match_made_meanwhile_is_matched(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch, scanned_up_to: int
+) -> None:
+    # Whether the table is scanned for any row without a link or asked for the page's keys.
+    monkeypatch.setattr(apply, "SCANNED_UP_TO", scanned_up_to)
     scope = _scope(workspace)
     page = [_supporter(1, None), _supporter(2, None)]
     made = _plan(workspace, scope, "supporters", page)
@@ -294,6 +300,26 @@ def test_pages_that_update_or_must_match_are_applied_inside_their_transaction(wo
     # A supporter with no link while the platform has supporters without one: matched inside.
     with workspace.engine.begin() as conn:
         records.insert_many(conn, scope.organization_id, "supporters", [{"last_name": "Someone"}])
+    assert _plan(workspace, scope, "supporters", [_supporter(5, None)]) is None
+
+
+def test_in_a_large_table_only_a_row_without_a_link_that_matches_sends_the_page_inside(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Beyond SCANNED_UP_TO rows, the page's keys are looked up instead of any row without a link.
+    monkeypatch.setattr(apply, "SCANNED_UP_TO", 0)
+    scope = _scope(workspace)
+    with workspace.engine.begin() as conn:
+        records.insert_many(
+            conn,
+            scope.organization_id,
+            "supporters",
+            [{"last_name": "Someone"}, {"last_name": "Other", "email": "other@example.org"}],
+        )
+    assert _plan(workspace, scope, "supporters", [_supporter(5, None)]) is not None
+    with workspace.engine.begin() as conn:
+        waiting = {"last_name": "Person 5", "email": " Person5@example.org"}
+        records.insert_many(conn, scope.organization_id, "supporters", [waiting])
     assert _plan(workspace, scope, "supporters", [_supporter(5, None)]) is None
 
 

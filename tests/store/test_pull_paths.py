@@ -1,4 +1,4 @@
-"""The store's fast paths for pulls: numbered bulk inserts, lean lookups, the unlinked check."""
+"""The store's fast paths for pulls: numbered bulk inserts, lean lookups, unlinked matches."""
 
 from __future__ import annotations
 
@@ -24,14 +24,27 @@ def test_bulk_insert_returns_ids_in_input_order_across_batches(workspace: Worksp
 def test_platform_ids_and_the_unlinked_check(workspace: Workspace) -> None:
     org = workspace.organization_id
     cid = bare_connection(workspace, "c")
+    other = bare_connection(workspace, "other")
+    keys = [("a@example.org",), ("b@example.org",)]
+
+    def waiting() -> set[tuple[str, ...]]:
+        return set(records.find_unlinked_matches(conn, org, cid, "supporters", ["email"], "casefold", keys))
+
     with workspace.engine.begin() as conn:
-        assert not records.has_unlinked(conn, org, cid, "supporters")
-        a, b = records.insert_many(conn, org, "supporters", [{"last_name": "A"}, {"last_name": "B"}])
-        assert records.has_unlinked(conn, org, cid, "supporters")
+        assert waiting() == set()
+        a, b = records.insert_many(
+            conn,
+            org,
+            "supporters",
+            [{"last_name": "A", "email": "a@example.org"}, {"last_name": "B", "email": "B@example.org "}],
+        )
+        assert waiting() == set(keys)
         links.write(conn, org, cid, [NewLink("supporters", a, "Contact", "003A", "t", "h")])
-        assert records.has_unlinked(conn, org, cid, "supporters")
+        assert waiting() == {("b@example.org",)}
         links.write(conn, org, cid, [NewLink("supporters", b, "Contact", "003B", "t", "h")], existing=set())
-        assert not records.has_unlinked(conn, org, cid, "supporters")
+        assert waiting() == set()
+        # Linked on this connection, the rows still wait on another.
+        assert records.find_unlinked_matches(conn, org, other, "supporters", ["email"], "casefold", keys)
         assert links.platform_ids(conn, org, cid, "supporters", ["003A", "003B", "003X", "003A"]) == {
             "003A": a,
             "003B": b,

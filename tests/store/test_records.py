@@ -6,14 +6,20 @@ import socket
 import subprocess
 import sys
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from testkit import bare_connection
 
 from crmsync.engine.workspace import Workspace
 from crmsync.errors import RunBusyError
+from crmsync.model.load import load_profile
+from crmsync.secrets import Vault, generate_key
 from crmsync.store import leases, links, records, retries, tenancy
 from crmsync.store.links import NewLink
+from crmsync.store.platform import platform_table
 
 
 def test_insert_update_and_get(workspace: Workspace) -> None:
@@ -139,3 +145,36 @@ def test_ids_of_deleted_rows_never_come_back(workspace: Workspace) -> None:
         again = records.insert_many(conn, org, "supporters", [{"last_name": "C"}])
     # Links, captured changes and the CRM's platform-id field all name rows by id.
     assert again[0] > max(first)
+
+
+@pytest.mark.parametrize("name", ["npsp", "bloomerang", "customer-success", "contact-center"])
+def test_every_matching_rule_of_the_built_in_profiles_is_answered_through_indexes(
+    name: str, tmp_path: Path
+) -> None:
+    # A pull asks this for every page of a type with matching rules: a scan of the platform
+    # table or of the links would make a first pull's cost grow with the square of its size.
+    ws = Workspace(f"sqlite:///{tmp_path / 'match.db'}", vault=Vault(generate_key()))
+    try:
+        cid = bare_connection(ws, "c")
+        asked: list[tuple[str, Any]] = []
+        sa.event.listen(ws.engine, "before_cursor_execute", lambda *args: asked.append((args[2], args[3])))
+        for mapping in load_profile(name).objects:
+            table = platform_table(mapping.type)
+            for rule in mapping.match:
+                keys = [
+                    tuple(n if isinstance(table.c[c].type, sa.Integer) else f"k{n}" for c in rule.columns)
+                    for n in (1, 2)
+                ]
+                with ws.engine.connect() as conn:
+                    records.find_unlinked_matches(
+                        conn, ws.organization_id, cid, mapping.type, rule.columns, rule.normalize, keys
+                    )
+                    sql, params = asked[-1]
+                    steps = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)]
+                assert not any(step.startswith("SCAN") for step in steps), (mapping.type, rule.columns, steps)
+                # The keys are looked up, not the organization's rows walked.
+                (searched,) = [step for step in steps if step.startswith(f"SEARCH {table.name} ")]
+                assert "(organization_id=? AND " in searched, (mapping.type, rule.columns, searched)
+                assert any(step.startswith("SEARCH crmsync_links USING") for step in steps), steps
+    finally:
+        ws.close()
