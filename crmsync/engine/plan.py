@@ -11,9 +11,9 @@ transaction first checks that what the plan was made on still holds: the links o
 page's records, that no platform row without a link matches one of the new rows by the
 mapping's rules (a small table is asked for any row without a link, a larger one for the
 page's keys through its match index, so that the cost follows the page, not the table), and
-that the ids taken for the new rows are still free. If anything
-changed, or the database refuses a row, the page is applied inside the transaction as if no
-plan had been made: a plan can make a page faster, never different.
+that the ids taken for the new rows are still free. If anything changed, or the database
+refuses a row, the page is applied inside the transaction as if no plan had been made: a
+plan can make a page faster, never different.
 
 The parents a plan resolved are not read again: a parent's link is only ever removed or
 re-pointed together with its platform row (a deletion or merge, pushed or pulled), platform

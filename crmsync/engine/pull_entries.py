@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -15,24 +15,17 @@ from crmsync.store.logs import LogEntry
 
 def created(mapping: ObjectMapping, record: CrmRecord, platform_id: int) -> LogEntry:
     """A platform record created from ``record``."""
-    return created_many(mapping, [(record.id, platform_id)])[0]
-
-
-def created_many(mapping: ObjectMapping, made: Iterable[tuple[str, int]]) -> list[LogEntry]:
-    """Platform records created from CRM records: (CRM id, platform id) pairs."""
-    # A pull makes one per record it creates: the words around the ids are made once.
-    kind, (head, source) = mapping.type, _created_words(mapping)
-    return [
-        LogEntry(kind, "create", "pull", "processed", f"{head}{made_id}{source}{crm_id}", crm_id, made_id)
-        for crm_id, made_id in made
-    ]
+    same, columns = created_columns(mapping, [record.id], [platform_id])
+    return LogEntry(**same, **{name: values[0] for name, values in columns.items()})
 
 
 def created_columns(
     mapping: ObjectMapping, crm_ids: Sequence[str], platform_ids: Sequence[int]
 ) -> tuple[dict[str, Any], dict[str, Sequence[Any]]]:
-    """The entries of :func:`created_many` column by column: the fields all share, and the others."""
-    head, source = _created_words(mapping)
+    """The entries of platform records created from CRM records, column by column: the fields
+    all share, and the others (a pull makes one per record it creates)."""
+    # The words around the ids are made once.
+    head, source = f"created {_noun(mapping.label_text)} ", f" from {mapping.object} "
     same = {
         "data_type": mapping.type,
         "action": "create",
@@ -43,10 +36,6 @@ def created_columns(
     made = zip(crm_ids, platform_ids, strict=True)
     messages = [f"{head}{made_id}{source}{crm_id}" for crm_id, made_id in made]
     return same, {"message": messages, "crm_id": crm_ids, "platform_id": platform_ids}
-
-
-def _created_words(mapping: ObjectMapping) -> tuple[str, str]:
-    return f"created {_noun(mapping.label_text)} ", f" from {mapping.object} "
 
 
 def updated(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from crmsync.connectors.base import CrmRecord
 from crmsync.engine import pull_entries
 from crmsync.model.load import load_profile
 
@@ -15,6 +16,9 @@ def test_created_entries_column_by_column_are_those_made_one_by_one() -> None:
     rows = [
         {**same, **dict(zip(columns, values, strict=True))} for values in zip(*columns.values(), strict=True)
     ]
-    made = pull_entries.created_many(mapping, zip(crm_ids, platform_ids, strict=True))
+    made = [
+        pull_entries.created(mapping, CrmRecord(id=crm_id, modstamp=None, values={}), platform_id)
+        for crm_id, platform_id in zip(crm_ids, platform_ids, strict=True)
+    ]
     assert rows == [entry._asdict() for entry in made]
     assert rows[1]["message"] == "created transaction 8 from Opportunity 006B"
