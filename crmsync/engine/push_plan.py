@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from crmsync.connectors.base import Connector, ReadRequest
 from crmsync.engine.outbound import filter_problem
-from crmsync.model.profile import Condition, ObjectMapping, Profile
+from crmsync.model.profile import Condition, Normalize, ObjectMapping, Profile
 from crmsync.store import links, records
 
 Key = tuple[str, int]
@@ -166,6 +166,7 @@ def match_in_crm(
         for rule in mapping.match:
             pending = [n for n in nodes if n.crm_id is None]
             fields = [_crm_field(mapping, column) for column in rule.columns]
+            exact = {lookup.crm for lookup in mapping.lookups}
             keyed: dict[tuple[Any, ...], Node] = {}
             for node in pending:
                 key = _match_key(node, rule.columns, rule.normalize, plan.parent_ids)
@@ -181,7 +182,7 @@ def match_in_crm(
                     for i, f in enumerate(fields)
                 )
                 for key, crm_id in _candidates(
-                    connector, mapping.object, fields, conditions, rule.normalize
+                    connector, mapping.object, fields, conditions, rule.normalize, exact
                 ).items():
                     found.setdefault(key, crm_id)
             taken = links.by_crm_ids(
@@ -206,7 +207,7 @@ def _crm_field(mapping: ObjectMapping, column: str) -> str:
 
 
 def _match_key(
-    node: Node, columns: Sequence[str], normalize: str, parent_ids: Mapping[Key, str]
+    node: Node, columns: Sequence[str], normalize: Normalize, parent_ids: Mapping[Key, str]
 ) -> tuple[Any, ...] | None:
     parts: list[Any] = []
     for column in columns:
@@ -216,11 +217,14 @@ def _match_key(
         )
         if parent is not None:
             value = parent_ids.get(parent)
+            if value is None:
+                return None
+            # A CRM id is compared exactly: Salesforce ids differ by letter case.
+            parts.append(value)
+            continue
         if value in (None, ""):
             return None
-        parts.append(
-            value.strip().casefold() if normalize == "casefold" and isinstance(value, str) else value
-        )
+        parts.append(records.normalized(value, normalize))
     return tuple(parts)
 
 
@@ -233,16 +237,20 @@ def _candidates(
     object_name: str,
     fields: list[str],
     conditions: tuple[Condition, ...],
-    normalize: str,
+    normalize: Normalize,
+    exact: set[str],
 ) -> dict[tuple[Any, ...], str]:
-    """CRM records matching any of the keys: key -> the oldest record's id."""
+    """CRM records matching any of the keys: key -> the oldest record's id.
+
+    ``exact``: the fields holding CRM ids (lookups), which are compared as they are.
+    """
     found: dict[tuple[Any, ...], str] = {}
     request = ReadRequest(object=object_name, fields=tuple(fields), conditions=conditions)
     for page in connector.read(request):
         for record in sorted(page.records, key=lambda r: r.id):
             key = tuple(
-                v.strip().casefold() if normalize == "casefold" and isinstance(v, str) else v
-                for v in (record.values.get(f) for f in fields)
+                record.values.get(f) if f in exact else records.normalized(record.values.get(f), normalize)
+                for f in fields
             )
             found.setdefault(key, record.id)
     return found
