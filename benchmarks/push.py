@@ -67,7 +67,7 @@ from crmsync.engine.commands import run_sync_all, run_watch
 from crmsync.engine.pusher import DrainResult
 from crmsync.engine.workspace import Workspace
 from crmsync.secrets import KEY_ENV, Vault, generate_key
-from crmsync.store import push_state, records
+from crmsync.store import change_batches, push_state, records
 from crmsync.store.db import reading
 from crmsync.store.tables import links
 
@@ -269,10 +269,8 @@ class Platform:
         """The pusher took every captured change and its queue is empty."""
         cid = self.connection_id()
         with reading(self.engine) as conn:
-            # The pusher reads changes in (txid, id) order after its watermark: drained when
-            # nothing settled lies beyond it and its queue is empty.
-            taken = push_state.watermark(conn, cid)
-            pending = push_state.changes_after(conn, self.org, taken, 1)
+            # Drained when every change committed so far is taken and the queue is empty.
+            pending = change_batches.pending(conn, self.org, change_batches.mark(conn, cid))
             return not pending and push_state.depth(conn, self.org, cid) == 0
 
 

@@ -1,8 +1,9 @@
 """The pusher: captured changes -> the push queue -> the CRM, plus the sweep and Resync.
 
-Changes are read after the connection's watermark and queued in one transaction, so a
-pusher that dies loses nothing; queued records are pushed, and removed from the queue only
-when pushed, skipped, or locked. Transient failures (the CRM is down) leave them queued.
+Changes not taken yet (see crmsync.store.change_batches) are queued in the transaction that
+marks them taken, so a pusher that dies loses nothing; queued records are pushed, and
+removed from the queue only when pushed, skipped, or locked. Transient failures (the CRM is
+down) leave them queued.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from crmsync.engine.explain import note_next_sweep
 from crmsync.engine.outbound import filter_problem
 from crmsync.engine.push import PushItem, PushReport, push, pushable_types
 from crmsync.errors import TransientError
-from crmsync.store import links, push_state, tenancy
+from crmsync.store import change_batches, links, push_state, tenancy
 from crmsync.store.capture import CHANNEL
 from crmsync.store.db import reading
 from crmsync.store.platform import platform_table
@@ -48,8 +49,8 @@ def collect(engine: Engine, scope: Scope, *, limit: int = 10_000) -> int:
     """Move new user changes into the push queue; returns how many records were queued."""
     org, cid = scope.organization_id, scope.connection_id
     with engine.begin() as conn:
-        after = push_state.watermark(conn, cid)
-        changes = push_state.changes_after(conn, org, after, limit)
+        changes, taken = change_batches.take(conn, org, change_batches.mark(conn, cid), limit)
+        change_batches.set_mark(conn, cid, taken)
         if not changes:
             return 0
         latest: dict[tuple[str, int], str] = {}
@@ -67,11 +68,9 @@ def collect(engine: Engine, scope: Scope, *, limit: int = 10_000) -> int:
             ids = [k[1] for k in deleted if k[0] == platform_type]
             for platform_id, link in links.by_platform_ids(conn, org, cid, platform_type, ids).items():
                 crm_ids[(platform_type, platform_id)] = link.crm_id
-        queued = push_state.enqueue(
+        return push_state.enqueue(
             conn, org, cid, [(t, i, op, crm_ids.get((t, i))) for (t, i), op in latest.items()]
         )
-        push_state.set_watermark(conn, cid, (changes[-1].txid, changes[-1].id))
-    return queued
 
 
 def drain(engine: Engine, scope: Scope, connector: Connector, *, limit: int = BATCH) -> DrainResult:

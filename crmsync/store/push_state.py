@@ -8,25 +8,11 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from crmsync.store.tables import changes, push_cursors, push_queue, record_failures
+from crmsync.store.tables import changes, push_queue, record_failures
 from crmsync.store.types import utcnow
 
 LOCK_AFTER = 3
 IN_CHUNK = 900
-
-
-@dataclass(frozen=True)
-class Change:
-    """One captured platform change."""
-
-    id: int
-    organization_id: int
-    platform_type: str
-    platform_id: int
-    operation: str
-    origin: str
-    created_at: datetime
-    txid: int = 0
 
 
 @dataclass(frozen=True)
@@ -60,51 +46,9 @@ class Lock:
         return f"{self.platform_type}:{self.platform_id}"
 
 
-Watermark = tuple[int, int]
-
-
-def watermark(conn: sa.Connection, connection_id: int) -> Watermark:
-    """(txid, change id) of the last change this connection's pusher has taken; (0, 0) at first."""
-    row = conn.execute(
-        sa.select(push_cursors.c.last_txid, push_cursors.c.last_change_id).where(
-            push_cursors.c.connection_id == connection_id
-        )
-    ).first()
-    return (0, 0) if row is None else (int(row.last_txid), int(row.last_change_id))
-
-
-def set_watermark(conn: sa.Connection, connection_id: int, mark: Watermark) -> None:
-    """Move the watermark (in the transaction that queued the changes up to it)."""
-    values = {"last_txid": mark[0], "last_change_id": mark[1], "updated_at": utcnow()}
-    updated = conn.execute(
-        push_cursors.update().where(push_cursors.c.connection_id == connection_id).values(**values)
-    )
-    if updated.rowcount == 0:
-        conn.execute(push_cursors.insert().values(connection_id=connection_id, **values))
-
-
 def latest_change_id(conn: sa.Connection) -> int:
     """The id of the newest captured change (0 when there is none)."""
     return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(changes.c.id), 0))).scalar_one())
-
-
-def changes_after(conn: sa.Connection, organization_id: int, after: Watermark, limit: int) -> list[Change]:
-    """Settled changes of the organization after the watermark, in (txid, id) order.
-
-    On PostgreSQL only changes of transactions that are over count (txid below the
-    snapshot's xmin): a transaction still open may yet commit a change with a lower id
-    than one already seen, and reading past it would skip that change for good.
-    """
-    txid, change_id = after
-    query = sa.select(changes).where(
-        changes.c.organization_id == organization_id,
-        sa.or_(changes.c.txid > txid, sa.and_(changes.c.txid == txid, changes.c.id > change_id)),
-    )
-    if conn.dialect.name == "postgresql":
-        horizon = sa.text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-        query = query.where(changes.c.txid < horizon)
-    rows = conn.execute(query.order_by(changes.c.txid, changes.c.id).limit(limit))
-    return [Change(**r._mapping) for r in rows]
 
 
 def enqueue(

@@ -251,6 +251,9 @@ push_cursors = sa.Table(
     sa.Column("connection_id", sa.Integer, sa.ForeignKey("crmsync_connections.id", ondelete="CASCADE")),
     sa.Column("last_change_id", sa.BigInteger, nullable=False),
     sa.Column("last_txid", sa.BigInteger, nullable=False, server_default="0"),
+    # PostgreSQL: the snapshots a batch of changes lies between (see store.change_batches).
+    sa.Column("snapshot_since", sa.Text, nullable=True),
+    sa.Column("snapshot_until", sa.Text, nullable=True),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.PrimaryKeyConstraint("connection_id"),
 )

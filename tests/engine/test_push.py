@@ -429,11 +429,49 @@ def test_a_change_committed_late_with_a_lower_id_is_not_skipped(workspace: Works
     with workspace.engine.begin() as conn:
         (early,) = records.insert_many(conn, org, "funds", [{"name": "commits first"}])
     assert late < early
-    # The open transaction holds the horizon: nothing after it is taken yet.
+    # The open transaction delays only its own change: the other one is taken at once.
     pusher.collect(workspace.engine, scope)
+    with reading(workspace.engine) as conn:
+        assert {i.platform_id for i in push_state.due(conn, org, cid)} == {early}
     slow_tx.commit()
     slow.close()
     pusher.collect(workspace.engine, scope)
     with reading(workspace.engine) as conn:
         queued = {i.platform_id for i in push_state.due(conn, org, cid)}
     assert queued == {late, early}
+
+
+def test_a_transaction_open_elsewhere_holds_back_only_its_own_changes(
+    workspace: Workspace, database: Any
+) -> None:
+    if database.backend == "sqlite":
+        pytest.skip("SQLite has one writer at a time: no transaction stays open beside a commit")
+    org = workspace.organization_id
+    cid = bare_connection(workspace)
+    with workspace.engine.begin() as conn:
+        tenancy.set_toggles(conn, org, cid, {"funds": tenancy.Toggle(True, True)})
+    scope = Scope(org, cid, workspace.profile(workspace.connection("sf")))
+    # Another session of the server (another database, a forgotten BEGIN) holds a
+    # transaction id and stays idle.
+    idle = sa.create_engine(database.url).connect()
+    idle_tx = idle.begin()
+    idle.execute(sa.text("SELECT pg_current_xact_id()"))
+    try:
+        taken: set[int] = set()
+        for batch in range(3):
+            with workspace.engine.begin() as conn:
+                made = records.insert_many(
+                    conn, org, "funds", [{"name": f"fund {batch}.{n}"} for n in range(40)]
+                )
+            pusher.collect(workspace.engine, scope, limit=15)
+            while pusher.collect(workspace.engine, scope, limit=15):
+                pass
+            with reading(workspace.engine) as conn:
+                taken = {i.platform_id for i in push_state.due(conn, org, cid)}
+            assert set(made) <= taken
+        assert len(taken) == 120
+    finally:
+        idle_tx.rollback()
+        idle.close()
+    # Taken once each: nothing more to take.
+    assert pusher.collect(workspace.engine, scope) == 0
