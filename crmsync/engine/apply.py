@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,8 +21,9 @@ from sqlalchemy.exc import DBAPIError
 
 from crmsync.connectors.base import CrmRecord
 from crmsync.engine import lookups, pull_entries
-from crmsync.engine.conflicts import Policy, merge, normalized
+from crmsync.engine.conflicts import Flow, Policy, merge_fields
 from crmsync.engine.counts import Counts
+from crmsync.engine.flows import column_flows, toggle_of
 from crmsync.engine.mapping import Pulled, encoded, parse_crm_datetime
 from crmsync.errors import RecordError
 from crmsync.jsontext import Encoded
@@ -30,6 +32,11 @@ from crmsync.store import links, records, retries
 from crmsync.store.links import Link, NewLink
 from crmsync.store.logs import LogEntry
 from crmsync.store.platform import platform_table
+from crmsync.store.tenancy import Toggle
+
+# Which way fields flow when a caller did not say (every section both ways): a platform
+# edit is then kept for the push rather than overwritten.
+BOTH_WAYS = Toggle(pull=True, push=True)
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,16 @@ class Scope:
     profile: Profile
     # Who wins a field changed on both sides since the last sync.
     policy: Policy = "latest_wins"
+    # The connection's toggles as the work began (which way each field flows); None: both ways.
+    toggles: Mapping[str, Toggle] | None = None
+    # Compare every record read with its platform row, even one whose version was applied
+    # (a Full Fetch: it puts right what drifted on the platform).
+    full: bool = False
+
+    def flows(self, mapping: ObjectMapping) -> dict[str, Flow]:
+        """Which way each column of ``mapping`` flows in this work."""
+        toggle = BOTH_WAYS if self.toggles is None else toggle_of(mapping, self.toggles)
+        return column_flows(mapping, toggle, self.policy)
 
 
 @dataclass(slots=True)
@@ -124,7 +141,7 @@ def prepare(
     live = [r for r in page if not r.deleted]
     known = links.by_crm_ids(conn, org, cid, mapping.type, [r.id for r in live]) if linked else {}
     pulled = Pulled(mapping, platform_table(mapping.type))
-    candidates = [r for r in live if _maybe_fresh(r, known.get(r.id))]
+    candidates = live if scope.full else [r for r in live if _maybe_fresh(r, known.get(r.id))]
     result.counts.unchanged += len(live) - len(candidates)
     assumed: dict[str, dict[str, int]] = {}
     parents = lookups.parents(conn, org, cid, mapping, candidates, unwritten or {}, assumed)
@@ -146,7 +163,8 @@ def prepare(
         synced = pulled.synced(values)
         text, digest = encoded(synced)
         link = known.get(record.id)
-        if link is not None and link.crm_modstamp == record.modstamp and link.values_hash == digest:
+        same = link is not None and link.crm_modstamp == record.modstamp and link.values_hash == digest
+        if same and not scope.full:
             result.counts.unchanged += 1
             continue
         rows.append(Row(record, values, digest, synced, text, link.platform_id if link is not None else None))
@@ -266,6 +284,7 @@ def _write(conn: sa.Connection, scope: Scope, mapping: ObjectMapping, prepared: 
     current = records.get_many(conn, org, mapping.type, [r.platform_id for r in existing if r.platform_id])
     touched: list[NewLink] = []
     updates: list[tuple[Row, dict[str, Any]]] = []
+    flows = scope.flows(mapping)
     for row in existing:
         assert row.platform_id is not None
         before = current.get(row.platform_id)
@@ -275,16 +294,24 @@ def _write(conn: sa.Connection, scope: Scope, mapping: ObjectMapping, prepared: 
             creates.append(row)
             continue
         link = known.get(row.record.id)
-        changed, conflicts = merge(
-            row.values,
+        base = link.synced_values if link is not None and row.matched_by is None else None
+        merged = merge_fields(
+            {c: f for c, f in flows.items() if c in row.values},
             before,
-            link.synced_values if link is not None and row.matched_by is None else None,
-            policy=scope.policy,
-            crm_modified_at=_modified_at(row.record),
+            row.values,
+            base,
+            crm_modified_at=modified_at(row.record),
             platform_modified_at=before.get("updated_at"),
         )
-        row.synced = _agreed(row.values, before, changed, link.synced_values if link else None)
-        result.logs.extend(pull_entries.conflict(mapping, row.record, row.platform_id, c) for c in conflicts)
+        changed = merged.receive
+        # A pull cannot send: what the platform changed stays for the push to find.
+        row.synced = {**(base or {}), **merged.base_before_sending()}
+        result.logs.extend(
+            pull_entries.conflict(mapping, row.record, row.platform_id, c) for c in merged.conflicts
+        )
+        result.logs.extend(
+            pull_entries.undecided(mapping, row.record, row.platform_id, u) for u in merged.undecided
+        )
         if not changed and row.matched_by is None:
             result.counts.unchanged += 1
             touched.append(new_link(mapping, row))
@@ -367,20 +394,9 @@ def new_link(mapping: ObjectMapping, row: Row) -> NewLink:
     )
 
 
-def _agreed(
-    incoming: dict[str, Any], before: dict[str, Any], written: dict[str, Any], old: dict[str, Any] | None
-) -> dict[str, Any]:
-    """The new last-synced values: where both sides now agree, that value; elsewhere the old one."""
-    agreed: dict[str, Any] = {}
-    for column, value in incoming.items():
-        crm = normalized(value)
-        platform = normalized(written[column]) if column in written else normalized(before.get(column))
-        agreed[column] = crm if crm == platform or old is None else old.get(column)
-    return agreed
-
-
-def _modified_at(record: CrmRecord) -> Any:
-    stamp = record.values.get("LastModifiedDate")
+def modified_at(record: CrmRecord) -> datetime | None:
+    """When the CRM record last changed: its LastModifiedDate if read, else its modification stamp."""
+    stamp = record.values.get("LastModifiedDate") or record.modstamp
     try:
         return parse_crm_datetime(str(stamp)) if stamp else None
     except ValueError:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -124,6 +124,8 @@ def sync_all(
         toggles = tenancy.get_toggles(conn, org, cid)
     if interrupted:
         observer.note("resuming an interrupted run from its last checkpoint")
+    # Fields flow as the toggles say now; a Full Fetch compares every record with its row.
+    scope = replace(scope, toggles=toggles, full=options.full)
     run = _Run(engine, scope, connector, options, observer, run_id, owner, utcnow(), connector.api_calls)
     # One run reads each list once where the CRM serves several objects from it (Bloomerang).
     with connector.shared_reads():

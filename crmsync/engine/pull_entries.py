@@ -7,7 +7,8 @@ from functools import lru_cache
 from typing import Any
 
 from crmsync.connectors.base import CrmRecord
-from crmsync.engine.conflicts import Conflict, normalized
+from crmsync.engine import merge_entries
+from crmsync.engine.conflicts import Conflict, Undecided
 from crmsync.errors import RecordError
 from crmsync.model.profile import ObjectMapping
 from crmsync.store.logs import LogEntry
@@ -64,20 +65,15 @@ def updated(
 
 def conflict(mapping: ObjectMapping, record: CrmRecord, platform_id: int | None, found: Conflict) -> LogEntry:
     """A field both sides changed since the last sync, and whose value was kept."""
-    winner = "the CRM's" if found.winner == "crm" else "the platform's"
-    return LogEntry(
-        data_type=mapping.type,
-        action="update",
-        direction="pull",
-        status="processed",
-        message=(
-            f"conflict on {mapping.label_text} {platform_id} field {found.column}: CRM "
-            f"{normalized(found.crm_value)!r}, platform {normalized(found.platform_value)!r} "
-            f"(last synced {found.synced_value!r}); kept {winner} value, {found.reason}"
-        ),
-        crm_id=record.id,
-        platform_id=platform_id,
-        details={"conflict": found.as_details()},
+    return merge_entries.conflict(mapping, found, direction="pull", crm_id=record.id, platform_id=platform_id)
+
+
+def undecided(
+    mapping: ObjectMapping, record: CrmRecord, platform_id: int | None, found: Undecided
+) -> LogEntry:
+    """A field the pull could not merge: both sides keep their values."""
+    return merge_entries.undecided(
+        mapping, found, direction="pull", crm_id=record.id, platform_id=platform_id
     )
 
 

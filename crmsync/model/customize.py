@@ -22,7 +22,7 @@ from crmsync.catalogs import load_catalog
 from crmsync.errors import ProfileError
 from crmsync.model.load import check_profile
 from crmsync.model.order import pull_order
-from crmsync.model.profile import Condition, Direction, FieldMapping, ObjectMapping, Profile
+from crmsync.model.profile import Condition, Direction, FieldMapping, ObjectMapping, Policy, Profile
 
 SectionDirection = Literal["receive", "send", "both", "off"]
 # A section's direction as (pull, push) toggles.
@@ -48,6 +48,9 @@ class FieldSetting(BaseModel):
     crm: str | None = Field(None, description="the CRM field; default: the profile's")
     direction: SectionDirection | None = Field(
         None, description="receive, send, both (as the section) or off; default: the profile's (both)"
+    )
+    conflict_policy: Policy | None = Field(
+        None, description="who wins when both sides changed the field: crm_wins, platform_wins, latest_wins"
     )
 
 
@@ -138,7 +141,8 @@ def _with_fields(mapping: ObjectMapping, setting: SectionSetting) -> ObjectMappi
             fields.pop(column, None)
             continue
         crm = override.crm or (default.crm if default else "")
-        fields[column] = FieldMapping(column=column, crm=crm, direction=direction)
+        policy = override.conflict_policy or (default.conflict_policy if default else None)
+        fields[column] = FieldMapping(column=column, crm=crm, direction=direction, conflict_policy=policy)
     if not fields:
         raise ProfileError(f"{place}: every field is off; set the section's direction to off instead")
     return mapping.model_copy(update={"fields": tuple(fields.values())})
@@ -158,7 +162,11 @@ def _custom_section(profile: Profile, platform_type: str, setting: SectionSettin
         if override.crm is None:
             raise ProfileError(f"{place}, column {column}: a custom-mapped field needs crm = FIELD")
         if direction is not None:
-            fields[column] = {"crm": override.crm, "direction": direction}
+            fields[column] = {
+                "crm": override.crm,
+                "direction": direction,
+                "conflict_policy": override.conflict_policy,
+            }
     try:
         return ObjectMapping.model_validate(
             {

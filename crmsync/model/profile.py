@@ -12,6 +12,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Direction = Literal["both", "pull", "push"]
+# Who wins a field both sides changed since the last sync.
+Policy = Literal["crm_wins", "platform_wins", "latest_wins"]
+POLICIES: tuple[Policy, ...] = ("crm_wins", "platform_wins", "latest_wins")
 Operator = Literal["=", "!=", "<", "<=", ">", ">=", "in", "not in", "like"]
 Normalize = Literal["exact", "casefold"]
 
@@ -34,6 +37,8 @@ class FieldMapping(_Frozen):
     column: str
     crm: str
     direction: Direction = "both"
+    # Overrides the connection's conflict policy for this field (two-way fields only).
+    conflict_policy: Policy | None = None
 
     @property
     def pulls(self) -> bool:

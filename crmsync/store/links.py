@@ -186,6 +186,8 @@ def write(
                     links.c.crm_id == sa.bindparam("b_crm_id"),
                 )
                 .values(
+                    # A platform row the application deleted is made again under a new id.
+                    platform_id=sa.bindparam("b_platform_id"),
                     crm_modstamp=sa.bindparam("b_modstamp"),
                     values_hash=sa.bindparam("b_hash"),
                     synced_at=now,
@@ -195,6 +197,7 @@ def write(
                     {
                         "b_type": i.platform_type,
                         "b_crm_id": i.crm_id,
+                        "b_platform_id": i.platform_id,
                         "b_modstamp": i.crm_modstamp,
                         "b_hash": i.values_hash,
                         **({"b_values": i.synced_values} if with_values else {}),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -12,8 +13,9 @@ from engine_testkit import FAST, connect, live, platform_state, sync
 from crmsync.emulators.salesforce.seed import seed_npsp
 from crmsync.emulators.salesforce.server import Emulator
 from crmsync.engine.commands import run_push
-from crmsync.engine.conflicts import merge, snapshot
+from crmsync.engine.conflicts import Flow, Merged, merge_fields, snapshot
 from crmsync.engine.workspace import Workspace
+from crmsync.model.profile import Policy
 from crmsync.store import logs, records
 from crmsync.store.db import reading
 from crmsync.store.tables import links
@@ -22,18 +24,40 @@ EARLY = datetime(2026, 1, 1, tzinfo=UTC)
 LATE = EARLY + timedelta(hours=1)
 
 
-def test_merge_takes_each_sides_own_changes() -> None:
-    synced = snapshot({"a": "x", "b": 10, "c": "z"})
-    writes, conflicts = merge(
-        {"a": "x-crm", "b": Decimal("10.00"), "c": "z"},
-        {"a": "x", "b": 10, "c": "z-platform"},
-        synced,
-        policy="latest_wins",
-        crm_modified_at=EARLY,
-        platform_modified_at=LATE,
+TWO_WAY = Flow(sends=True, receives=True)
+
+
+def _merge(
+    platform: dict[str, Any],
+    crm: dict[str, Any],
+    base: dict[str, Any] | None,
+    flows: dict[str, Flow] | None = None,
+    *,
+    crm_at: datetime | None = EARLY,
+    platform_at: datetime | None = LATE,
+) -> Merged:
+    return merge_fields(
+        flows or dict.fromkeys(platform, TWO_WAY),
+        platform,
+        crm,
+        None if base is None else snapshot(base),
+        crm_modified_at=crm_at,
+        platform_modified_at=platform_at,
     )
-    assert writes == {"a": "x-crm"}  # c changed on the platform only: kept for the push
-    assert conflicts == []
+
+
+def test_merge_takes_each_sides_own_changes() -> None:
+    merged = _merge(
+        {"a": "x", "b": 10, "c": "z-platform"},
+        {"a": "x-crm", "b": Decimal("10.00"), "c": "z"},
+        {"a": "x", "b": 10, "c": "z"},
+    )
+    assert merged.receive == {"a": "x-crm"}
+    assert merged.send == ["c"]
+    assert merged.conflicts == []
+    assert merged.agreed == {"a": "x-crm", "b": "10", "c": "z-platform"}
+    # Until the push has sent it, the base of c stays what the CRM holds.
+    assert merged.base_before_sending()["c"] == "z"
 
 
 @pytest.mark.parametrize(
@@ -43,24 +67,90 @@ def test_merge_takes_each_sides_own_changes() -> None:
         ("platform_wins", LATE, EARLY, "platform"),
         ("latest_wins", EARLY, LATE, "platform"),
         ("latest_wins", LATE, EARLY, "crm"),
-        ("latest_wins", None, LATE, "crm"),
     ],
 )
 def test_merge_decides_conflicts_by_policy(
-    policy: str, crm_at: datetime | None, platform_at: datetime | None, winner: str
+    policy: Policy, crm_at: datetime, platform_at: datetime, winner: str
 ) -> None:
-    writes, conflicts = merge(
-        {"email": "crm@example.org"},
+    merged = _merge(
         {"email": "platform@example.org"},
-        snapshot({"email": "old@example.org"}),
-        policy=policy,  # type: ignore[arg-type]
-        crm_modified_at=crm_at,
-        platform_modified_at=platform_at,
+        {"email": "crm@example.org"},
+        {"email": "old@example.org"},
+        {"email": Flow(sends=True, receives=True, policy=policy)},
+        crm_at=crm_at,
+        platform_at=platform_at,
     )
-    (conflict,) = conflicts
+    (conflict,) = merged.conflicts
     assert conflict.winner == winner
     assert conflict.as_details()["last_synced"] == "old@example.org"
-    assert writes == ({"email": "crm@example.org"} if winner == "crm" else {})
+    if winner == "crm":
+        assert (merged.receive, merged.send) == ({"email": "crm@example.org"}, [])
+    else:
+        assert (merged.receive, merged.send) == ({}, ["email"])
+
+
+def test_latest_wins_without_a_time_decides_nothing_and_says_so() -> None:
+    merged = _merge({"title": "P"}, {"title": "C"}, {"title": "B"}, crm_at=None)
+    assert (merged.send, merged.receive, merged.conflicts) == ([], {}, [])
+    (undecided,) = merged.undecided
+    assert undecided.column == "title"
+    assert "crm_wins or platform_wins" in undecided.reason
+    assert merged.agreed == {"title": "B"}
+
+
+def test_a_null_never_overwrites_a_value_without_history() -> None:
+    # No base (a record matched, or a field never synced): a side without a value has not
+    # changed it, so the other side's value flows to it, never the null.
+    merged = _merge({"phone": None, "title": "Chair"}, {"phone": "555-0100", "title": None}, None)
+    assert merged.receive == {"phone": "555-0100"}
+    assert merged.send == ["title"]
+    assert merged.conflicts == []
+
+
+def test_one_way_fields_have_an_owner() -> None:
+    flows = {
+        "score": Flow(sends=True, receives=False),
+        "rating": Flow(sends=False, receives=True),
+        "note": Flow(sends=True, receives=False),
+    }
+    merged = _merge(
+        {"score": 7, "rating": "Hot (edited on the platform)", "note": "same"},
+        {"score": 5, "rating": "Warm", "note": "edited in the CRM"},
+        {"score": 5, "rating": "Warm", "note": "same"},
+        flows,
+    )
+    # Send-only: the platform's change goes; the CRM's own edit of a field it does not own
+    # stands until the platform changes it. Receive-only: the CRM's value is put back.
+    assert merged.send == ["score"]
+    assert merged.receive == {"rating": "Warm"}
+    (conflict,) = merged.conflicts
+    assert (conflict.column, conflict.winner) == ("rating", "crm")
+    assert "receive-only" in conflict.reason
+    assert merged.agreed == {"score": "7", "rating": "Warm", "note": "same"}
+
+
+def test_a_send_only_field_edited_on_both_sides_sends_and_tells_the_crm() -> None:
+    merged = _merge({"score": 9}, {"score": 4}, {"score": 5}, {"score": Flow(sends=True, receives=False)})
+    assert merged.send == ["score"]
+    (conflict,) = merged.conflicts
+    assert (conflict.winner, conflict.crm_value) == ("platform", 4)
+
+
+def test_an_unreadable_crm_value_leaves_both_sides_and_says_why() -> None:
+    merged = merge_fields(
+        {"born": TWO_WAY, "title": TWO_WAY},
+        {"born": None, "title": "P"},
+        {"title": "C"},
+        snapshot({"born": None, "title": "B"}),
+        crm_modified_at=EARLY,
+        platform_modified_at=LATE,
+        unreadable={"born": "Birthdate has the value '31/02/1990', which is not a valid date"},
+    )
+    (undecided,) = merged.undecided
+    assert undecided.column == "born"
+    assert "born" not in merged.receive
+    assert "born" not in merged.send
+    assert merged.send == ["title"]  # the other fields go on
 
 
 def test_a_platform_edit_waiting_to_be_pushed_survives_a_pull(

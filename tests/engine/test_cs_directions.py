@@ -60,10 +60,12 @@ def test_a_receiving_section_sends_one_field_by_the_daily_push_not_on_change(
     # Only the field the section sends: the name in Salesforce is not touched.
     assert after["Name"] == before["Name"]
     assert daily.reports["cs_companies"].count("pushed") == len(linked(workspace, "cs_companies"))
-    # The echo of the daily push changes nothing on the platform (the field is never pulled).
+    # The echo of the daily push leaves the health score (the field is never pulled), and
+    # puts the name back: the section receives, so the CRM owns it.
     result = fetch(workspace)
-    assert result.counts["cs_companies"].updated == 0
-    assert row_of(workspace, "cs_companies", company)["health_score"] == 97
+    assert result.counts["cs_companies"].updated == 1
+    row = row_of(workspace, "cs_companies", company)
+    assert (row["health_score"], row["name"]) == (97, before["Name"])
 
 
 def test_a_sending_section_receives_one_field_onto_the_records_it_linked(
