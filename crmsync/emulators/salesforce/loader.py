@@ -18,6 +18,7 @@ from .errors import ApiError
 from .ids import normalize_id
 from .org import Org
 from .store import key_of
+from .unique_keys import ALREADY_A_MEMBER, CAMPAIGN_MEMBER, MemberKey, member_keys, other_member
 from .validation import check_required, prepare
 
 MAX_REPORTED = 100
@@ -186,6 +187,7 @@ def _check_references(org: Org, pending: list[_Pending], problems: list[LoadProb
 
 def _check_unique(org: Org, pending: list[_Pending], problems: list[LoadProblem]) -> None:
     taken: dict[tuple[str, str, str], str] = {}
+    members: dict[MemberKey, str] = {}
     for item in pending:
         if item.values.get("IsDeleted"):
             continue
@@ -200,3 +202,18 @@ def _check_unique(org: Org, pending: list[_Pending], problems: list[LoadProblem]
                 problems.append(LoadProblem(item.obj.name, item.label, fdef.name, "DUPLICATE_VALUE", message))
             else:
                 taken[key] = item.values["Id"]
+        _check_members(org, item, members, problems)
+
+
+def _check_members(
+    org: Org, item: _Pending, members: dict[MemberKey, str], problems: list[LoadProblem]
+) -> None:
+    if item.obj.name != CAMPAIGN_MEMBER:
+        return
+    for key in member_keys(item.values):
+        holder = members.get(key) or other_member(org, key, item.values["Id"])
+        if holder is not None:
+            message = f"{ALREADY_A_MEMBER} ({key[1]} {key[2]} of campaign {key[0]} is member {holder})"
+            problems.append(LoadProblem(item.obj.name, item.label, key[1], "DUPLICATE_VALUE", message))
+        else:
+            members[key] = item.values["Id"]

@@ -140,19 +140,19 @@ class WritableStore(RecordStore):
     def _update(
         self, obj: ObjectDef, row: Row, changes: dict[str, Any], *, system: bool, context: WriteContext | None
     ) -> None:
+        record = dict(row) | changes
         if context is not None:
             self.inject_record_error(obj, row["Id"], changes, context)
-            self.rules.automate(obj, "update", dict(row) | changes, changes)
+            self.rules.automate(obj, "update", record, changes)
         check_required(obj, changes, changes.keys())
         check_references(self, obj, changes)
         if context is not None:
-            self._apply_rules(obj, "update", row["Id"], dict(row) | changes, context)
-        check_unique(self, obj, row["Id"], changes)
+            self._apply_rules(obj, "update", row["Id"], record, context)
+        check_unique(self, obj, row["Id"], changes, record)
         if {"FirstName", "LastName"} & changes.keys():
-            merged = dict(row) | changes
-            self._derive(obj, merged)
-            if "Name" in merged and not obj.fields["Name"].createable:
-                changes["Name"] = merged["Name"]
+            self._derive(obj, record)
+            if "Name" in record and not obj.fields["Name"].createable:
+                changes["Name"] = record["Name"]
         changes.update(self._stamp(obj, created=False, system=system))
         self.change(row, changes)
 
