@@ -384,6 +384,9 @@ def test_communication_subscription(catalog: Catalog) -> None:
     assert fields["Channel__c"].default_value == "Email"
     assert fields["Status__c"].default_value == "Subscribed"
     assert fields["Subscribed_Date__c"].type == "datetime"
+    # Filled by the org's flow from the contact and the list; unique, so a pair occurs once.
+    key = fields["Subscription_Key__c"]
+    assert (key.unique, key.createable, key.updateable, key.length) == (True, False, False, 255)
     assert all(fields[name].custom for name in fields if name.endswith("__c"))
 
 

@@ -18,7 +18,14 @@ from .errors import ApiError
 from .ids import normalize_id
 from .org import Org
 from .store import key_of
-from .unique_keys import ALREADY_A_MEMBER, CAMPAIGN_MEMBER, MemberKey, member_keys, other_member
+from .unique_keys import (
+    ALREADY_A_MEMBER,
+    CAMPAIGN_MEMBER,
+    MemberKey,
+    derive_keys,
+    member_keys,
+    other_member,
+)
 from .validation import check_required, prepare
 
 MAX_REPORTED = 100
@@ -148,6 +155,8 @@ def _read(org: Org, document: Mapping[str, Any], problems: list[LoadProblem]) ->
             try:
                 values = prepare(org, obj, {k: v for k, v in record.items() if k != "Id"}, "load")
                 values["Id"] = record_id
+                # Keys the org's flow derives are checked for uniqueness with the file's values.
+                derive_keys(obj, values, values)
                 # Defaults and auto-numbers are filled when the record is stored; checked here.
                 check_required(obj, org.fill_new(obj, values))
             except ApiError as error:
