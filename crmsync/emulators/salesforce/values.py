@@ -1,4 +1,7 @@
-"""Turning the JSON a client sends into stored field values, with Salesforce's type errors.
+"""Turning the JSON a client sends into stored field values, with Salesforce's type errors and
+the limits it sets on values: text length (STRING_TOO_LONG), the digits of a number
+(NUMBER_OUTSIDE_VALID_RANGE), e-mail addresses (INVALID_EMAIL_ADDRESS) and restricted
+picklists (INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST).
 
 Stored values are JSON-ready: str for ids, references, text and picklists; bool; int;
 float for double/currency/percent; ``YYYY-MM-DD`` dates; ``...T..:..:...mmm+0000`` UTC
@@ -117,7 +120,20 @@ def _coerce_string(fdef: FieldDef, value: Any) -> str | None:
         raise bad_request(
             "INVALID_EMAIL_ADDRESS", f"{fdef.label}: invalid email address: {text}", [fdef.name]
         )
+    if fdef.restricted_picklist:
+        _check_restricted(fdef, text)
     return text
+
+
+def _check_restricted(fdef: FieldDef, text: str) -> None:
+    chosen = text.split(";") if fdef.type == "multipicklist" else [text]
+    for value in chosen:
+        if value not in fdef.picklist_values:
+            raise bad_request(
+                "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                f"{fdef.label}: bad value for restricted picklist field: {value}",
+                [fdef.name],
+            )
 
 
 def _coerce_number(fdef: FieldDef, value: Any) -> int | float | None:
