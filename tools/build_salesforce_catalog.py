@@ -61,7 +61,7 @@ PLATFORM_ID = {
 }
 
 OBJECT_FLAGS = {"mergeable", "read-only", "no-delete", "no-platform-id"}
-MARKERS = {"required", "unique", "externalId", "readonly", "createonly", "calculated"}
+MARKERS = {"required", "unique", "externalId", "readonly", "createonly", "calculated", "restricted"}
 
 FIELD_LINE = re.compile(r"^- `(?P<name>\w+)` \((?P<label>.*?)\) : (?P<rest>.*)$")
 FORMULA = re.compile(r"(?:;\s*|\s+|^)FORMULA\b:?.*$")
@@ -410,6 +410,10 @@ def _apply_markers(attrs: dict[str, Any], markers: list[str], where: str) -> Non
             attrs["external_id"] = True
         elif marker == "createonly":
             attrs["updateable"] = False
+        elif marker == "restricted":
+            if attrs["type"] not in ("picklist", "multipicklist") or not attrs.get("picklist_values"):
+                raise BuildError(f"{where}: only a picklist with values can be restricted")
+            attrs["restricted_picklist"] = True
         else:  # readonly, calculated
             attrs.update(createable=False, updateable=False)
             if marker == "calculated":

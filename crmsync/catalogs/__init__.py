@@ -59,6 +59,8 @@ class FieldDef(BaseModel):
     relationship_name: str | None = None
     delete_constraint: Literal["SetNull", "Restrict", "Cascade"] | None = None
     picklist_values: tuple[str, ...] = ()
+    # Only the listed values may be saved (Salesforce's "restrict picklist to the value set").
+    restricted_picklist: bool = False
     default_value: Any = None
     description: str = ""
 

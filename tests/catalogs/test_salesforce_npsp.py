@@ -382,8 +382,13 @@ def test_communication_subscription(catalog: Catalog) -> None:
     assert fields["List_Name__c"].length == 255
     assert fields["Channel__c"].picklist_values == ("Email", "SMS", "Mail")
     assert fields["Channel__c"].default_value == "Email"
+    assert fields["Channel__c"].restricted_picklist
+    assert fields["Status__c"].restricted_picklist
     assert fields["Status__c"].default_value == "Subscribed"
     assert fields["Subscribed_Date__c"].type == "datetime"
+    # Filled by the org's flow from the contact and the list; unique, so a pair occurs once.
+    key = fields["Subscription_Key__c"]
+    assert (key.unique, key.createable, key.updateable, key.length) == (True, False, False, 255)
     assert all(fields[name].custom for name in fields if name.endswith("__c"))
 
 
@@ -470,6 +475,16 @@ def test_builder_rejects_an_unknown_field_type(tmp_path: Path) -> None:
     assert "Contact.npsp__Where__c" in result.stderr
     assert "Location" in result.stderr
     assert not (tmp_path / "catalog.json").exists()
+
+
+def test_builder_restricts_only_picklists_with_values(tmp_path: Path) -> None:
+    reference = tmp_path / "npsp-fields.md"
+    reference.write_text(
+        "### NPSP/Contact\n- `npsp__Size__c` (Size) : Text len 9; restricted\n", encoding="utf-8"
+    )
+    result = run_builder(reference, "--output", tmp_path / "catalog.json")
+    assert result.returncode == 2
+    assert "Contact.npsp__Size__c: only a picklist with values can be restricted" in result.stderr
 
 
 def test_builder_check_reports_a_stale_file(tmp_path: Path) -> None:

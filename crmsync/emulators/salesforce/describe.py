@@ -153,7 +153,7 @@ def describe_field(fdef: FieldDef) -> dict[str, Any]:
         "referenceTo": list(fdef.reference_to),
         "relationshipName": fdef.relationship_name,
         "restrictedDelete": fdef.delete_constraint == "Restrict",
-        "restrictedPicklist": False,
+        "restrictedPicklist": fdef.restricted_picklist,
         "scale": fdef.scale,
         "soapType": SOAP_TYPES.get(fdef.type, "xsd:string"),
         "sortable": fdef.type not in ("textarea", "multipicklist"),

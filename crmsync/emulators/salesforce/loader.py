@@ -18,6 +18,14 @@ from .errors import ApiError
 from .ids import normalize_id
 from .org import Org
 from .store import key_of
+from .unique_keys import (
+    ALREADY_A_MEMBER,
+    CAMPAIGN_MEMBER,
+    MemberKey,
+    derive_keys,
+    member_keys,
+    other_member,
+)
 from .validation import check_required, prepare
 
 MAX_REPORTED = 100
@@ -147,6 +155,8 @@ def _read(org: Org, document: Mapping[str, Any], problems: list[LoadProblem]) ->
             try:
                 values = prepare(org, obj, {k: v for k, v in record.items() if k != "Id"}, "load")
                 values["Id"] = record_id
+                # Keys the org's flow derives are checked for uniqueness with the file's values.
+                derive_keys(obj, values, values)
                 # Defaults and auto-numbers are filled when the record is stored; checked here.
                 check_required(obj, org.fill_new(obj, values))
             except ApiError as error:
@@ -186,6 +196,7 @@ def _check_references(org: Org, pending: list[_Pending], problems: list[LoadProb
 
 def _check_unique(org: Org, pending: list[_Pending], problems: list[LoadProblem]) -> None:
     taken: dict[tuple[str, str, str], str] = {}
+    members: dict[MemberKey, str] = {}
     for item in pending:
         if item.values.get("IsDeleted"):
             continue
@@ -200,3 +211,18 @@ def _check_unique(org: Org, pending: list[_Pending], problems: list[LoadProblem]
                 problems.append(LoadProblem(item.obj.name, item.label, fdef.name, "DUPLICATE_VALUE", message))
             else:
                 taken[key] = item.values["Id"]
+        _check_members(org, item, members, problems)
+
+
+def _check_members(
+    org: Org, item: _Pending, members: dict[MemberKey, str], problems: list[LoadProblem]
+) -> None:
+    if item.obj.name != CAMPAIGN_MEMBER:
+        return
+    for key in member_keys(item.values):
+        holder = members.get(key) or other_member(org, key, item.values["Id"])
+        if holder is not None:
+            message = f"{ALREADY_A_MEMBER} ({key[1]} {key[2]} of campaign {key[0]} is member {holder})"
+            problems.append(LoadProblem(item.obj.name, item.label, key[1], "DUPLICATE_VALUE", message))
+        else:
+            members[key] = item.values["Id"]

@@ -24,6 +24,7 @@ from starlette.responses import Response
 
 from . import routes_batch, routes_collections, routes_composite, routes_query, routes_sobjects
 from .auth import Session
+from .conditional import CONDITIONAL_HEADERS
 from .context import CHANGE_ORIGIN, WriteContext
 from .errors import ApiError, bad_request, not_found
 from .responses import error_response, json_bytes, json_response
@@ -138,7 +139,7 @@ class SubResponse:
 
 Handler = Callable[[Call], Awaitable[Response]]
 # Headers a subrequest does not take over from the call that carries it.
-_NOT_INHERITED = frozenset({"content-length", "content-type", "transfer-encoding"})
+_NOT_INHERITED = frozenset({"content-length", "content-type", "transfer-encoding"}) | CONDITIONAL_HEADERS
 
 
 @dataclass(frozen=True)

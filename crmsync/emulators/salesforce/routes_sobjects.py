@@ -11,6 +11,7 @@ from crmsync.catalogs import ObjectDef
 
 from . import describe as describing
 from .clock import format_datetime, parse_datetime
+from .conditional import check_unmodified_since, last_modified_header, not_modified_since, unmodified_since
 from .errors import ApiError, MultipleMatchesError, bad_request, entity_is_deleted, not_found
 from .ids import looks_like_id, normalize_id
 from .records import Row
@@ -107,20 +108,25 @@ def field_list(obj: ObjectDef, text: str | None) -> list[str] | None:
 
 
 async def read(call: Call) -> Response:
-    """``GET /sobjects/{Obj}/{id}[?fields=A,B]``."""
+    """``GET /sobjects/{Obj}/{id}[?fields=A,B]``; 304 when ``If-Modified-Since`` holds."""
     obj = _object(call)
     fields = field_list(obj, call.request.query_params.get("fields"))
     with call.state.org.lock:
         row = _locate(call, obj, call.params["record"])
-        return json_response(render_record(call, obj, row, fields))
+        headers = last_modified_header(row)
+        if not_modified_since(call.request.headers, row):
+            return empty_response(304, headers)
+        return json_response(render_record(call, obj, row, fields), headers=headers)
 
 
 async def update(call: Call) -> Response:
-    """``PATCH /sobjects/{Obj}/{id}``: 204."""
+    """``PATCH /sobjects/{Obj}/{id}``: 204; 412 when ``If-Unmodified-Since`` fails."""
     obj = _object(call)
     body = await read_json(call.request)
+    since = unmodified_since(call.request.headers)
     with call.state.org.lock:
         row = _locate(call, obj, call.params["record"])
+        check_unmodified_since(since, row)
         call.state.org.update(obj.name, row["Id"], body, context=call.write_context())
     return empty_response()
 

@@ -13,6 +13,7 @@ from crmsync.catalogs import FieldDef, ObjectDef
 
 from .errors import ApiError, bad_request
 from .store import RecordStore
+from .unique_keys import check_membership
 from .values import coerce
 
 # create/update: a client through the API or the screen; system: an automation, which may
@@ -164,9 +165,14 @@ def check_references(store: RecordStore, obj: ObjectDef, changes: Mapping[str, A
 
 
 def check_unique(
-    store: RecordStore, obj: ObjectDef, record_id: str | None, changes: Mapping[str, Any]
+    store: RecordStore,
+    obj: ObjectDef,
+    record_id: str | None,
+    changes: Mapping[str, Any],
+    record: Mapping[str, Any] | None = None,
 ) -> None:
-    """DUPLICATE_VALUE when a unique field in ``changes`` already holds the value elsewhere."""
+    """DUPLICATE_VALUE when a unique field in ``changes`` already holds the value elsewhere, or
+    when ``record`` (as it will be saved; ``changes`` when new) is a second campaign member."""
     for fdef in store.keyed_fields[obj.name]:
         value = changes.get(fdef.name)
         if not fdef.unique or value is None:
@@ -178,6 +184,7 @@ def check_unique(
                 f"duplicate value found: {fdef.name} duplicates value on record with id: {others[0]}",
                 [fdef.name],
             )
+    check_membership(store, obj, record_id, changes, changes if record is None else record)
 
 
 def assert_live(row: Any) -> None:

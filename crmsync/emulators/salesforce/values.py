@@ -1,4 +1,7 @@
-"""Turning the JSON a client sends into stored field values, with Salesforce's type errors.
+"""Turning the JSON a client sends into stored field values, with Salesforce's type errors and
+the limits it sets on values: text length (STRING_TOO_LONG), the digits of a number
+(NUMBER_OUTSIDE_VALID_RANGE), e-mail addresses (INVALID_EMAIL_ADDRESS), restricted picklists
+(INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST) and the range of dates (FIELD_INTEGRITY_EXCEPTION).
 
 Stored values are JSON-ready: str for ids, references, text and picklists; bool; int;
 float for double/currency/percent; ``YYYY-MM-DD`` dates; ``...T..:..:...mmm+0000`` UTC
@@ -9,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from crmsync.catalogs import FieldDef
@@ -27,6 +30,14 @@ _NUMERIC = re.compile(r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$")
 STRING_TYPES = frozenset({"string", "textarea", "picklist", "multipicklist", "email", "phone", "url"})
 NUMBER_TYPES = frozenset({"double", "currency", "percent"})
 _SOAP_NAMES = {"int": "int", "double": "double", "currency": "double", "percent": "double"}
+# Salesforce stores dates from 1700-01-01 to 4000-12-31, and dateTimes from midnight UTC of
+# the first to midnight UTC of the last.
+EARLIEST_DATE = date(1700, 1, 1)
+LATEST_DATE = date(4000, 12, 31)
+EARLIEST_DATETIME = datetime(1700, 1, 1, tzinfo=UTC)
+LATEST_DATETIME = datetime(4000, 12, 31, tzinfo=UTC)
+# An int field is a 32-bit integer on the wire.
+INT_RANGE = range(-(2**31), 2**31)
 
 
 def _json_token(value: Any) -> str:
@@ -117,7 +128,20 @@ def _coerce_string(fdef: FieldDef, value: Any) -> str | None:
         raise bad_request(
             "INVALID_EMAIL_ADDRESS", f"{fdef.label}: invalid email address: {text}", [fdef.name]
         )
+    if fdef.restricted_picklist:
+        _check_restricted(fdef, text)
     return text
+
+
+def _check_restricted(fdef: FieldDef, text: str) -> None:
+    chosen = text.split(";") if fdef.type == "multipicklist" else [text]
+    for value in chosen:
+        if value not in fdef.picklist_values:
+            raise bad_request(
+                "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                f"{fdef.label}: bad value for restricted picklist field: {value}",
+                [fdef.name],
+            )
 
 
 def _coerce_number(fdef: FieldDef, value: Any) -> int | float | None:
@@ -135,7 +159,7 @@ def _coerce_number(fdef: FieldDef, value: Any) -> int | float | None:
     if not math.isfinite(number):
         raise _cannot_deserialize(fdef, type_name, value)
     if fdef.type == "int":
-        if number != int(number):
+        if number != int(number) or int(number) not in INT_RANGE:
             raise _cannot_deserialize(fdef, "int", value)
         result: int | float = int(number)
     else:
@@ -153,19 +177,34 @@ def _coerce_number(fdef: FieldDef, value: Any) -> int | float | None:
 def _coerce_date(fdef: FieldDef, value: Any) -> str:
     if isinstance(value, str) and _DATE.match(value):
         try:
-            return date.fromisoformat(value).isoformat()
+            day = date.fromisoformat(value)
         except ValueError:
             pass
+        else:
+            if not EARLIEST_DATE <= day <= LATEST_DATE:
+                raise _out_of_range(fdef, value)
+            return day.isoformat()
     raise _cannot_deserialize(fdef, "date", value)
 
 
 def _coerce_datetime(fdef: FieldDef, value: Any) -> str:
     if isinstance(value, str):
         try:
-            return format_datetime(parse_datetime(value))
+            moment = parse_datetime(value)
+        except OverflowError:
+            # Year 1 or 9999 moved past the calendar's end by its offset: far out of range too.
+            raise _out_of_range(fdef, value) from None
         except ValueError:
             pass
+        else:
+            if not EARLIEST_DATETIME <= moment <= LATEST_DATETIME:
+                raise _out_of_range(fdef, value)
+            return format_datetime(moment)
     raise _cannot_deserialize(fdef, "datetime", value)
+
+
+def _out_of_range(fdef: FieldDef, value: str) -> ApiError:
+    return bad_request("FIELD_INTEGRITY_EXCEPTION", f"{fdef.label}: invalid date: {value}", [fdef.name])
 
 
 def default_for(fdef: FieldDef, today: date) -> Any:

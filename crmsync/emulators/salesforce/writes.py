@@ -23,6 +23,7 @@ from .ids import USER_KEY_PREFIX, make_id, normalize_id
 from .records import Row
 from .rules import RuleBook
 from .store import Journal, RecordStore, key_of
+from .unique_keys import derive_keys
 from .validation import AUDIT_FIELDS, check_references, check_required, check_unique, prepare
 from .values import default_for
 
@@ -77,6 +78,7 @@ class WritableStore(RecordStore):
         if values.get("Name") is None:
             self._derive(obj, values)
         self._autonumber(obj, values)
+        derive_keys(obj, values, values)
         return values
 
     def _defaults(self, obj: ObjectDef) -> dict[str, Any]:
@@ -106,6 +108,8 @@ class WritableStore(RecordStore):
         if context is not None:
             self.inject_record_error(obj, None, changes, context)
             self.rules.automate(obj, "create", values, values)
+            # The key flow runs after the configured ones, on what they set.
+            derive_keys(obj, values, values)
         check_required(obj, values)
         check_references(self, obj, {k: v for k, v in values.items() if obj.fields[k].type == "reference"})
         if context is not None:
@@ -140,19 +144,20 @@ class WritableStore(RecordStore):
     def _update(
         self, obj: ObjectDef, row: Row, changes: dict[str, Any], *, system: bool, context: WriteContext | None
     ) -> None:
+        record = dict(row) | changes
         if context is not None:
             self.inject_record_error(obj, row["Id"], changes, context)
-            self.rules.automate(obj, "update", dict(row) | changes, changes)
+            self.rules.automate(obj, "update", record, changes)
+        derive_keys(obj, record, changes)
         check_required(obj, changes, changes.keys())
         check_references(self, obj, changes)
         if context is not None:
-            self._apply_rules(obj, "update", row["Id"], dict(row) | changes, context)
-        check_unique(self, obj, row["Id"], changes)
+            self._apply_rules(obj, "update", row["Id"], record, context)
+        check_unique(self, obj, row["Id"], changes, record)
         if {"FirstName", "LastName"} & changes.keys():
-            merged = dict(row) | changes
-            self._derive(obj, merged)
-            if "Name" in merged and not obj.fields["Name"].createable:
-                changes["Name"] = merged["Name"]
+            self._derive(obj, record)
+            if "Name" in record and not obj.fields["Name"].createable:
+                changes["Name"] = record["Name"]
         changes.update(self._stamp(obj, created=False, system=system))
         self.change(row, changes)
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+from uuid import uuid4
 
 import httpx
 from requests.adapters import HTTPAdapter
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import SalesforceMalformedRequest
 
 from crmsync.emulators.salesforce.auth import (
     DEFAULT_CLIENT_ID,
@@ -16,6 +20,8 @@ from crmsync.emulators.salesforce.auth import (
 )
 
 API_VERSION = "61.0"
+V = f"v{API_VERSION}"
+BASE = f"/services/data/{V}"
 
 
 class ToEmulator(HTTPAdapter):
@@ -161,3 +167,94 @@ def payloads(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def headers(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The ChangeEventHeaders of delivered event messages."""
     return [payload["ChangeEventHeader"] for payload in payloads(events)]
+
+
+# One refused write as each write path reports it: (error code, message, fields, other keys).
+Written = tuple[str, str, list[str], dict[str, Any]]
+Writer = Callable[[Salesforce, str, dict[str, Any]], Written | None]
+
+
+def from_array(body: list[dict[str, Any]]) -> Written:
+    """The first error of an error array (``errorCode``)."""
+    error = dict(body[0])
+    return error.pop("errorCode"), error.pop("message"), error.pop("fields", []), error
+
+
+def from_record(result: dict[str, Any]) -> Written:
+    """The first error of a failed sObject Collections result (``statusCode``)."""
+    assert result["success"] is False
+    error = dict(result["errors"][0])
+    return error.pop("statusCode"), error.pop("message"), error.pop("fields"), error
+
+
+def _platform_id() -> str:
+    return f"new-{uuid4().hex[:12]}"
+
+
+def via_rest(sf: Salesforce, object_name: str, fields: dict[str, Any]) -> Written | None:
+    """Create through ``POST /sobjects/{Obj}``."""
+    try:
+        getattr(sf, object_name).create(fields)
+    except SalesforceMalformedRequest as error:
+        return from_array(error.content)
+    return None
+
+
+def via_upsert(sf: Salesforce, object_name: str, fields: dict[str, Any]) -> Written | None:
+    """Create through ``PATCH /sobjects/{Obj}/Platform_Id__c/{new value}``."""
+    try:
+        getattr(sf, object_name).upsert(f"Platform_Id__c/{_platform_id()}", fields)
+    except SalesforceMalformedRequest as error:
+        return from_array(error.content)
+    return None
+
+
+def via_collection(sf: Salesforce, object_name: str, fields: dict[str, Any]) -> Written | None:
+    """Create through sObject Collections."""
+    record = {"attributes": {"type": object_name}, **fields}
+    result = sf.restful("composite/sobjects", method="POST", json={"records": [record]})[0]
+    return None if result["success"] else from_record(result)
+
+
+def via_collection_upsert(sf: Salesforce, object_name: str, fields: dict[str, Any]) -> Written | None:
+    """Create through an sObject Collections upsert by Platform_Id__c."""
+    record = {"attributes": {"type": object_name}, "Platform_Id__c": _platform_id(), **fields}
+    path = f"composite/sobjects/{object_name}/Platform_Id__c"
+    result = sf.restful(path, method="PATCH", json={"records": [record]})[0]
+    return None if result["success"] else from_record(result)
+
+
+def via_composite(sf: Salesforce, object_name: str, fields: dict[str, Any]) -> Written | None:
+    """Create through a subrequest of ``/composite``."""
+    request = {"method": "POST", "url": f"{BASE}/sobjects/{object_name}", "referenceId": "c", "body": fields}
+    answer = sf.restful("composite", method="POST", json={"compositeRequest": [request]})
+    entry = answer["compositeResponse"][0]
+    return None if entry["httpStatusCode"] == 201 else from_array(entry["body"])
+
+
+def via_batch(sf: Salesforce, object_name: str, fields: dict[str, Any]) -> Written | None:
+    """Create through a subrequest of ``/composite/batch``."""
+    request = {"method": "POST", "url": f"{V}/sobjects/{object_name}", "richInput": fields}
+    result = sf.restful("composite/batch", method="POST", json={"batchRequests": [request]})["results"][0]
+    return None if result["statusCode"] == 201 else from_array(result["result"])
+
+
+def via_graph(sf: Salesforce, object_name: str, fields: dict[str, Any]) -> Written | None:
+    """Create through a node of ``/composite/graph``."""
+    request = {"method": "POST", "url": f"{BASE}/sobjects/{object_name}", "referenceId": "c", "body": fields}
+    graph = {"graphId": "g", "compositeRequest": [request]}
+    answer = sf.restful("composite/graph", method="POST", json={"graphs": [graph]})["graphs"][0]
+    entry = answer["graphResponse"]["compositeResponse"][0]
+    return None if answer["isSuccessful"] else from_array(entry["body"])
+
+
+# Every way an API client creates one record.
+CREATE_PATHS: list[Writer] = [
+    via_rest,
+    via_upsert,
+    via_collection,
+    via_collection_upsert,
+    via_composite,
+    via_batch,
+    via_graph,
+]

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sf_emulator_testkit import API_VERSION, Control
+from sf_emulator_testkit import BASE, CREATE_PATHS, Control, Writer
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 
-V = f"v{API_VERSION}"
-BASE = f"/services/data/{V}"
 NEEDS_EMAIL = {
     "name": "Chairs_Need_Email",
     "object": "Contact",
@@ -21,101 +18,21 @@ NEEDS_EMAIL = {
 }
 EMAIL_RULE = {"name": "Contact_Email", "object": "Contact", "match_fields": ["Email"], "action": "block"}
 
-# One error (code, message, fields, extra) as each write path reports it.
-Written = tuple[str, str, list[str], dict[str, Any]]
 
-
-def _from_array(body: list[dict[str, Any]]) -> Written:
-    error = dict(body[0])
-    return error.pop("errorCode"), error.pop("message"), error.pop("fields", []), error
-
-
-def _from_record(result: dict[str, Any]) -> Written:
-    assert result["success"] is False
-    error = dict(result["errors"][0])
-    return error.pop("statusCode"), error.pop("message"), error.pop("fields"), error
-
-
-def via_rest(sf: Salesforce, fields: dict[str, Any]) -> Written | None:
-    try:
-        sf.Contact.create(fields)
-    except SalesforceMalformedRequest as error:
-        return _from_array(error.content)
-    return None
-
-
-def via_upsert(sf: Salesforce, fields: dict[str, Any]) -> Written | None:
-    try:
-        sf.Contact.upsert("Platform_Id__c/new-1", fields)
-    except SalesforceMalformedRequest as error:
-        return _from_array(error.content)
-    return None
-
-
-def via_collection(sf: Salesforce, fields: dict[str, Any]) -> Written | None:
-    record = {"attributes": {"type": "Contact"}, **fields}
-    result = sf.restful("composite/sobjects", method="POST", json={"records": [record]})[0]
-    return None if result["success"] else _from_record(result)
-
-
-def via_collection_upsert(sf: Salesforce, fields: dict[str, Any]) -> Written | None:
-    record = {"attributes": {"type": "Contact"}, "Platform_Id__c": "new-2", **fields}
-    path = "composite/sobjects/Contact/Platform_Id__c"
-    result = sf.restful(path, method="PATCH", json={"records": [record]})[0]
-    return None if result["success"] else _from_record(result)
-
-
-def via_composite(sf: Salesforce, fields: dict[str, Any]) -> Written | None:
-    request = {"method": "POST", "url": f"{BASE}/sobjects/Contact", "referenceId": "c", "body": fields}
-    entry = sf.restful("composite", method="POST", json={"compositeRequest": [request]})["compositeResponse"][
-        0
-    ]
-    return None if entry["httpStatusCode"] == 201 else _from_array(entry["body"])
-
-
-def via_batch(sf: Salesforce, fields: dict[str, Any]) -> Written | None:
-    request = {"method": "POST", "url": f"{V}/sobjects/Contact", "richInput": fields}
-    result = sf.restful("composite/batch", method="POST", json={"batchRequests": [request]})["results"][0]
-    return None if result["statusCode"] == 201 else _from_array(result["result"])
-
-
-def via_graph(sf: Salesforce, fields: dict[str, Any]) -> Written | None:
-    request = {"method": "POST", "url": f"{BASE}/sobjects/Contact", "referenceId": "c", "body": fields}
-    graph = {"graphId": "g", "compositeRequest": [request]}
-    answer = sf.restful("composite/graph", method="POST", json={"graphs": [graph]})["graphs"][0]
-    entry = answer["graphResponse"]["compositeResponse"][0]
-    return None if answer["isSuccessful"] else _from_array(entry["body"])
-
-
-PATHS: list[Callable[[Salesforce, dict[str, Any]], Written | None]] = [
-    via_rest,
-    via_upsert,
-    via_collection,
-    via_collection_upsert,
-    via_composite,
-    via_batch,
-    via_graph,
-]
-
-
-@pytest.mark.parametrize("write", PATHS, ids=lambda path: path.__name__)
-def test_validation_rule_in_every_write_path(
-    sf: Salesforce, control: Control, write: Callable[[Salesforce, dict[str, Any]], Written | None]
-) -> None:
+@pytest.mark.parametrize("write", CREATE_PATHS, ids=lambda path: path.__name__)
+def test_validation_rule_in_every_write_path(sf: Salesforce, control: Control, write: Writer) -> None:
     control.post("/rules", NEEDS_EMAIL, expect=201)
-    refused = write(sf, {"LastName": "Doe", "Title": "Chair"})
+    refused = write(sf, "Contact", {"LastName": "Doe", "Title": "Chair"})
     assert refused == ("FIELD_CUSTOM_VALIDATION_EXCEPTION", "A chair needs an email address", ["Email"], {})
     assert control.get("/stats")["records"]["Contact"] == 0
-    assert write(sf, {"LastName": "Doe", "Title": "Chair", "Email": "doe@example.org"}) is None
+    assert write(sf, "Contact", {"LastName": "Doe", "Title": "Chair", "Email": "doe@example.org"}) is None
 
 
-@pytest.mark.parametrize("write", PATHS, ids=lambda path: path.__name__)
-def test_duplicate_rule_in_every_write_path(
-    sf: Salesforce, control: Control, write: Callable[[Salesforce, dict[str, Any]], Written | None]
-) -> None:
+@pytest.mark.parametrize("write", CREATE_PATHS, ids=lambda path: path.__name__)
+def test_duplicate_rule_in_every_write_path(sf: Salesforce, control: Control, write: Writer) -> None:
     existing = sf.Contact.create({"LastName": "First", "Email": "jo@example.org"})["id"]
     control.post("/duplicate-rules", EMAIL_RULE, expect=201)
-    refused = write(sf, {"LastName": "Second", "Email": "JO@Example.org"})
+    refused = write(sf, "Contact", {"LastName": "Second", "Email": "JO@Example.org"})
     assert refused is not None
     code, message, fields, extra = refused
     assert (code, message, fields) == ("DUPLICATES_DETECTED", "Use one of these records?", [])
@@ -130,7 +47,7 @@ def test_duplicate_rule_in_every_write_path(
         "Id": existing,
     }
     assert control.get("/stats")["records"]["Contact"] == 1
-    assert write(sf, {"LastName": "Other", "Email": "other@example.org"}) is None
+    assert write(sf, "Contact", {"LastName": "Other", "Email": "other@example.org"}) is None
 
 
 def test_rules_on_updates_and_screen_writes(sf: Salesforce, control: Control) -> None:
