@@ -11,6 +11,7 @@ from crmsync.engine.conflicts import Conflict, normalized
 from crmsync.errors import RecordError
 from crmsync.model.profile import ObjectMapping
 from crmsync.store.logs import LogEntry
+from crmsync.textcap import preview
 
 
 def created(mapping: ObjectMapping, record: CrmRecord, platform_id: int) -> LogEntry:
@@ -72,8 +73,8 @@ def conflict(mapping: ObjectMapping, record: CrmRecord, platform_id: int | None,
         status="processed",
         message=(
             f"conflict on {mapping.label_text} {platform_id} field {found.column}: CRM "
-            f"{normalized(found.crm_value)!r}, platform {normalized(found.platform_value)!r} "
-            f"(last synced {found.synced_value!r}); kept {winner} value, {found.reason}"
+            f"{preview(normalized(found.crm_value))}, platform {preview(normalized(found.platform_value))} "
+            f"(last synced {preview(found.synced_value)}); kept {winner} value, {found.reason}"
         ),
         crm_id=record.id,
         platform_id=platform_id,
