@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from crmsync.config import CONFIG_ENV, Config, load_config
 from crmsync.errors import CrmsyncError
@@ -101,6 +102,12 @@ def open_workspace(ctx: typer.Context, *, configured: bool) -> Workspace:
         return Workspace(config.database_url, vault=vault(), organization=config.organization)
     except CrmsyncError as exc:
         raise fail(exc) from None
+
+
+def shown(text: str) -> str:
+    """Stored text for a listing line: its line breaks as spaces, markup characters escaped."""
+    # A CRM message may carry line breaks or brackets ("[/b]" would raise in rich's markup).
+    return escape(" ".join(text.splitlines()))
 
 
 def json_line(data: Any) -> str:

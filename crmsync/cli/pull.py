@@ -16,6 +16,7 @@ from crmsync.cli.common import (
     json_line,
     open_workspace,
     out,
+    shown,
     sync_app,
 )
 from crmsync.errors import CrmsyncError
@@ -130,7 +131,7 @@ def logs(
         colour = {"error": "red", "skipped": "yellow", "pending": "cyan"}.get(e.status, "green")
         out.print(
             f"[dim]{e.id:>7} {e.created_at:%Y-%m-%d %H:%M:%S}[/dim] {e.direction:<4} {e.data_type:<20} "
-            f"{e.action:<6} [{colour}]{e.status:<9}[/{colour}] {e.message}",
+            f"{e.action:<6} [{colour}]{e.status:<9}[/{colour}] {shown(e.message)}",
             highlight=False,
             soft_wrap=True,
         )

@@ -18,6 +18,7 @@ from crmsync.cli.common import (
     locks_app,
     open_workspace,
     out,
+    shown,
 )
 from crmsync.errors import CrmsyncError
 
@@ -130,7 +131,7 @@ def locks(ctx: typer.Context, connection: ConnectionOption = None, as_json: Json
     for lock in found:
         out.print(
             f"{lock.key:<28} {lock.failures} failures, "
-            f"last {lock.last_failed_at:%Y-%m-%d %H:%M:%S}: {lock.last_error}",
+            f"last {lock.last_failed_at:%Y-%m-%d %H:%M:%S}: {shown(lock.last_error)}",
             highlight=False,
             soft_wrap=True,
         )
