@@ -155,6 +155,7 @@ def _attempts(count: int) -> str:
 
 
 def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} seconds"
-    return f"{seconds / 60:.1f} minutes"
+    if seconds >= 90:
+        return f"{seconds / 60:.1f} minutes"
+    whole = round(seconds)
+    return "1 second" if whole == 1 else f"{whole} seconds"
