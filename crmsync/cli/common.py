@@ -86,7 +86,8 @@ def vault() -> Vault:
 
 def fail(exc: CrmsyncError | str) -> typer.Exit:
     """Print a one-line error and return the exit to raise."""
-    err.print(f"[red]crmsync: error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+    # The message may quote the CRM, whose brackets rich would read as markup.
+    err.print(f"[red]crmsync: error:[/red] {shown(str(exc))}", markup=True, highlight=False, soft_wrap=True)
     return typer.Exit(EXIT_FAILED)
 
 

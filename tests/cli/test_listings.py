@@ -46,3 +46,12 @@ def test_locks_and_logs_print_one_short_line_per_entry(runner: CliRunner, tmp_pa
             assert "data value too large: [/b] vvv" in line
             assert line.endswith("characters in all]")
             assert len(line) < 2_200
+
+
+def test_an_error_quoting_brackets_is_printed_as_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    # Any error that quotes outside text (here an unknown type name; a CRM's answer likewise).
+    result = runner.invoke(app, ["--database", f"sqlite:///{tmp_path / 'p.db'}", "export", "[/b]\nfunds"])
+    assert result.exit_code == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("crmsync: error: unknown platform type '[/b]\\nfunds'")
