@@ -61,6 +61,13 @@ class _ConnectionSettings(BaseModel):
 
     lookback_seconds: int = Field(300, ge=0, le=86400, description="overlap of incremental pulls")
     timeout_seconds: float = Field(60.0, gt=0)
+    patience_minutes: float = Field(
+        10.0,
+        gt=0,
+        le=1440,
+        description="how long a whole run (Sync All, fetch, reconcile, daily push) retries a CRM that "
+        "keeps failing (5xx, 429, timeouts) before it gives up; the next run resumes",
+    )
     conflict_policy: Literal["crm_wins", "platform_wins", "latest_wins"] = Field(
         "latest_wins", description="who wins when a field changed on both sides since the last sync"
     )

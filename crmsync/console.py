@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -20,32 +22,82 @@ HEADERS = ("read", "new", "upd", "same", "skip", "fail", "del", "merged")
 
 
 class ProgressObserver:
-    """Shows one progress bar per platform type on a terminal."""
+    """Shows one progress bar per platform type on a terminal, and the run's waits beside it."""
 
     def __init__(self, progress: Progress, console: Console) -> None:
         self._progress = progress
         self._console = console
         self._tasks: dict[str, TaskID] = {}
+        # The bar showing a wait for a failing CRM; the calls that wait run in other threads.
+        self._waiting: TaskID | None = None
+        self._lock = threading.Lock()
 
     def object_started(self, platform_type: str, label: str) -> None:
         """Add a bar for the type."""
-        self._tasks[platform_type] = self._progress.add_task(label, total=None)
+        with self._lock:
+            self._tasks[platform_type] = self._progress.add_task(label, total=None, wait="")
 
     def page_done(self, platform_type: str, fetched: int, total: int | None) -> None:
-        """Advance the type's bar."""
+        """Advance the type's bar; a page arrived, so no call waits any more."""
+        self._stop_waiting()
         task = self._tasks.get(platform_type)
         if task is not None:
             self._progress.update(task, completed=fetched, total=max(total or 0, fetched) or None)
 
     def object_done(self, platform_type: str, counts: Counts) -> None:
         """Complete the type's bar."""
+        self._stop_waiting()
         task = self._tasks.get(platform_type)
         if task is not None:
             self._progress.update(task, completed=counts.fetched, total=max(counts.fetched, 1))
 
     def note(self, text: str) -> None:
         """Print a line above the bars."""
-        self._console.print(f"[dim]{text}[/dim]")
+        self._console.print(f"[dim]{escape(text)}[/dim]")
+
+    def waiting(self, text: str) -> None:
+        """Show the wait on the bar of the type being pulled (a line when there is none yet)."""
+        with self._lock:
+            if not self._tasks:
+                self.note(text)
+                return
+            self._waiting = next(reversed(self._tasks.values()))
+            self._progress.update(self._waiting, wait=f"[yellow]{escape(text)}[/yellow]")
+
+    def _stop_waiting(self) -> None:
+        with self._lock:
+            if self._waiting is not None:
+                self._progress.update(self._waiting, wait="")
+                self._waiting = None
+
+
+class WaitLines:
+    """For commands without progress bars: a line for each note and each wait."""
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+
+    def object_started(self, platform_type: str, label: str) -> None:
+        """Ignore."""
+
+    def page_done(self, platform_type: str, fetched: int, total: int | None) -> None:
+        """Ignore."""
+
+    def object_done(self, platform_type: str, counts: Counts) -> None:
+        """Ignore."""
+
+    def note(self, text: str) -> None:
+        """Print the line."""
+        self._console.print(f"[dim]{escape(text)}[/dim]")
+
+    def waiting(self, text: str) -> None:
+        """Print the wait."""
+        self._console.print(f"[yellow]{escape(text)}[/yellow]")
+
+
+def wait_lines(console: Console) -> WaitLines | None:
+    """Lines for a run's waits on ``console`` when a person watches it, else nothing."""
+    return WaitLines(console) if console.is_terminal else None
 
 
 @contextmanager
@@ -56,6 +108,7 @@ def progress_bars(console: Console) -> Iterator[ProgressObserver]:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        TextColumn("{task.fields[wait]}"),
         console=console,
         transient=False,
     )

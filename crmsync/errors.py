@@ -66,10 +66,13 @@ class TransientError(CrmsyncError):
         message: str,
         *,
         retry_after: float | None = None,
+        said: str | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message, details=details)
         self.retry_after = retry_after
+        # What the CRM answered, without crmsync's advice: quoted when crmsync gives up.
+        self.said = said or message
 
 
 class UnreachableError(TransientError):
@@ -78,6 +81,10 @@ class UnreachableError(TransientError):
 
 class RateLimitedError(TransientError):
     """The CRM said too many requests (HTTP 429, REQUEST_LIMIT_EXCEEDED)."""
+
+
+class GaveUpError(TransientError):
+    """A whole run retried a failing CRM for as long as its patience allowed; a later run may pass."""
 
 
 class ReplayLostError(TransientError):

@@ -25,6 +25,7 @@ password = "env:SF_PASSWORD"
 # security_token = "env:SF_SECURITY_TOKEN"   # appended to the password when the org needs it
 # private_key_file = "/etc/crmsync/sf.key"   # for auth = "jwt"
 lookback_seconds = 300                  # overlap of incremental pulls, catches late commits
+# patience_minutes = 10                 # how long Sync All waits out a failing Salesforce
 
 # Toggles: nothing moves that is not switched on. "default" applies to every object
 # not listed.

@@ -3,10 +3,32 @@
 from __future__ import annotations
 
 import ast
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from crmsync.engine.workspace import Workspace
 from crmsync.store import tenancy
+
+
+@dataclass
+class FakeTime:
+    """A RetryPolicy's ``sleep`` and ``clock``: sleeping records the delay and moves the clock
+    on at once, so minutes of patience pass in no time (from any thread)."""
+
+    now: float = 0.0
+    delays: list[float] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def sleep(self, seconds: float) -> None:
+        """Record ``seconds`` and advance the clock by them."""
+        with self._lock:
+            self.delays.append(seconds)
+            self.now += seconds
+
+    def clock(self) -> float:
+        """The fake monotonic time."""
+        return self.now
 
 
 def bare_connection(workspace: Workspace, name: str) -> int:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from crmsync.config import CONFIG_ENV, Config, load_config
 from crmsync.errors import CrmsyncError
@@ -85,7 +86,8 @@ def vault() -> Vault:
 
 def fail(exc: CrmsyncError | str) -> typer.Exit:
     """Print a one-line error and return the exit to raise."""
-    err.print(f"[red]crmsync: error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+    # The message may quote the CRM, whose brackets rich would read as markup.
+    err.print(f"[red]crmsync: error:[/red] {shown(str(exc))}", markup=True, highlight=False, soft_wrap=True)
     return typer.Exit(EXIT_FAILED)
 
 
@@ -101,6 +103,12 @@ def open_workspace(ctx: typer.Context, *, configured: bool) -> Workspace:
         return Workspace(config.database_url, vault=vault(), organization=config.organization)
     except CrmsyncError as exc:
         raise fail(exc) from None
+
+
+def shown(text: str) -> str:
+    """Stored text for a listing line: its line breaks as spaces, markup characters escaped."""
+    # A CRM message may carry line breaks or brackets ("[/b]" would raise in rich's markup).
+    return escape(" ".join(text.splitlines()))
 
 
 def json_line(data: Any) -> str:

@@ -12,10 +12,12 @@ from crmsync.cli.common import (
     ConnectionOption,
     JsonOption,
     app,
+    err,
     fail,
     json_line,
     open_workspace,
     out,
+    shown,
     sync_app,
 )
 from crmsync.errors import CrmsyncError
@@ -32,7 +34,7 @@ def sync_all_command(
     as_json: JsonOption = False,
 ) -> None:
     """Sync All: pull every pull-enabled object in dependency order."""
-    from crmsync.console import progress_bars, result_json, summary_table
+    from crmsync.console import progress_bars, result_json, summary_table, wait_lines
     from crmsync.engine.commands import run_sync_all
 
     workspace = None
@@ -40,7 +42,7 @@ def sync_all_command(
         workspace = open_workspace(ctx, configured=True)
         name = workspace.connection(connection).name
         if as_json or not out.is_terminal:
-            result = run_sync_all(workspace, name, only=object_)
+            result = run_sync_all(workspace, name, only=object_, observer=wait_lines(err))
         else:
             with progress_bars(out) as observer:
                 result = run_sync_all(workspace, name, only=object_, observer=observer)
@@ -66,11 +68,12 @@ def reconcile(ctx: typer.Context, connection: ConnectionOption = None, as_json: 
 
     For CRMs without a deleted-records feed (Bloomerang); `crmsync run` does it every reconcile_hours.
     """
+    from crmsync.console import wait_lines
     from crmsync.engine.commands import run_reconcile
 
     workspace = open_workspace(ctx, configured=True)
     try:
-        found = run_reconcile(workspace, connection)
+        found = run_reconcile(workspace, connection, observer=wait_lines(err))
     except CrmsyncError as exc:
         raise fail(exc) from None
     finally:
@@ -130,7 +133,7 @@ def logs(
         colour = {"error": "red", "skipped": "yellow", "pending": "cyan"}.get(e.status, "green")
         out.print(
             f"[dim]{e.id:>7} {e.created_at:%Y-%m-%d %H:%M:%S}[/dim] {e.direction:<4} {e.data_type:<20} "
-            f"{e.action:<6} [{colour}]{e.status:<9}[/{colour}] {e.message}",
+            f"{e.action:<6} [{colour}]{e.status:<9}[/{colour}] {shown(e.message)}",
             highlight=False,
             soft_wrap=True,
         )

@@ -13,11 +13,13 @@ from crmsync.cli.common import (
     ConnectionOption,
     JsonOption,
     app,
+    err,
     fail,
     json_line,
     locks_app,
     open_workspace,
     out,
+    shown,
 )
 from crmsync.errors import CrmsyncError
 
@@ -67,11 +69,12 @@ def push(
 @app.command()
 def sweep(ctx: typer.Context, connection: ConnectionOption = None, as_json: JsonOption = False) -> None:
     """Push every push-enabled record that has no CRM id yet and is not locked."""
+    from crmsync.console import wait_lines
     from crmsync.engine.commands import run_sweep
 
     workspace = open_workspace(ctx, configured=True)
     try:
-        _report(run_sweep(workspace, connection), as_json=as_json, title="sweep")
+        _report(run_sweep(workspace, connection, observer=wait_lines(err)), as_json=as_json, title="sweep")
     except CrmsyncError as exc:
         raise fail(exc) from None
     finally:
@@ -130,7 +133,7 @@ def locks(ctx: typer.Context, connection: ConnectionOption = None, as_json: Json
     for lock in found:
         out.print(
             f"{lock.key:<28} {lock.failures} failures, "
-            f"last {lock.last_failed_at:%Y-%m-%d %H:%M:%S}: {lock.last_error}",
+            f"last {lock.last_failed_at:%Y-%m-%d %H:%M:%S}: {shown(lock.last_error)}",
             highlight=False,
             soft_wrap=True,
         )
@@ -160,11 +163,12 @@ def archive(
 @app.command("stamp-ids")
 def stamp_ids(ctx: typer.Context, connection: ConnectionOption = None, as_json: JsonOption = False) -> None:
     """Write the platform id onto every linked CRM record that lacks it."""
+    from crmsync.console import wait_lines
     from crmsync.engine.commands import run_stamp_ids
 
     workspace = open_workspace(ctx, configured=True)
     try:
-        result = run_stamp_ids(workspace, connection)
+        result = run_stamp_ids(workspace, connection, observer=wait_lines(err))
     except CrmsyncError as exc:
         raise fail(exc) from None
     finally:

@@ -11,6 +11,7 @@ from crmsync.cli.common import (
     ConnectionOption,
     JsonOption,
     app,
+    err,
     fail,
     json_line,
     open_workspace,
@@ -36,13 +37,13 @@ def fetch(
     as_json: JsonOption = False,
 ) -> None:
     """Fetch every receiving section (or one) from the CRM now; --full reads all history."""
-    from crmsync.console import progress_bars
+    from crmsync.console import progress_bars, wait_lines
     from crmsync.engine.section_commands import run_fetch
 
     workspace = open_workspace(ctx, configured=True)
     try:
         if as_json or not out.is_terminal:
-            result = run_fetch(workspace, connection, section=section, full=full)
+            result = run_fetch(workspace, connection, section=section, full=full, observer=wait_lines(err))
         else:
             with progress_bars(out) as observer:
                 result = run_fetch(workspace, connection, section=section, full=full, observer=observer)
@@ -66,11 +67,12 @@ def sync_company(
     as_json: JsonOption = False,
 ) -> None:
     """Sync one company: its account and related records in every section, plus the team."""
+    from crmsync.console import wait_lines
     from crmsync.engine.section_commands import run_sync_company
 
     workspace = open_workspace(ctx, configured=True)
     try:
-        synced = run_sync_company(workspace, connection, record)
+        synced = run_sync_company(workspace, connection, record, observer=wait_lines(err))
     except CrmsyncError as exc:
         if as_json:
             print(json_line({"status": "failed", "message": exc.message}))
@@ -91,11 +93,12 @@ def push_model(
 ) -> None:
     """Push every record of one section (model) to the CRM now."""
     from crmsync.cli.push import _report
+    from crmsync.console import wait_lines
     from crmsync.engine.section_commands import run_push_model
 
     workspace = open_workspace(ctx, configured=True)
     try:
-        report = run_push_model(workspace, connection, section)
+        report = run_push_model(workspace, connection, section, observer=wait_lines(err))
     except CrmsyncError as exc:
         raise fail(exc) from None
     finally:
@@ -106,11 +109,12 @@ def push_model(
 @app.command("daily-push")
 def daily_push(ctx: typer.Context, connection: ConnectionOption = None, as_json: JsonOption = False) -> None:
     """Run the daily push now (`crmsync run` runs it every day at daily_push_at)."""
+    from crmsync.console import wait_lines
     from crmsync.engine.section_commands import run_daily_push
 
     workspace = open_workspace(ctx, configured=True)
     try:
-        result = run_daily_push(workspace, connection)
+        result = run_daily_push(workspace, connection, observer=wait_lines(err))
     except CrmsyncError as exc:
         raise fail(exc) from None
     finally:

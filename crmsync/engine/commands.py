@@ -12,7 +12,7 @@ import httpx
 
 from crmsync.connectors.base import Connector
 from crmsync.connectors.retry import RetryPolicy
-from crmsync.engine import pusher
+from crmsync.engine import patience, pusher
 from crmsync.engine.apply import Scope
 from crmsync.engine.progress import Observer
 from crmsync.engine.pull import PullOptions, RunResult, sync_all
@@ -42,9 +42,18 @@ def opened(
     *,
     transport: httpx.BaseTransport | None = None,
     retry: RetryPolicy | None = None,
+    run: str | None = None,
+    observer: Observer | None = None,
 ) -> Iterator[Session]:
-    """The named (or only) connection with a connector, closed afterwards."""
+    """The named (or only) connection with a connector, closed afterwards.
+
+    ``run``, for a command that starts a whole run, says what comes after giving up: its
+    connector waits out a failing CRM for the connection's patience, and shows each wait to
+    ``observer`` (see crmsync.engine.patience).
+    """
     row = workspace.connection(connection)
+    if run is not None:
+        retry = patience.run_policy(row, retry, afterwards=run, observer=observer)
     connector = workspace.connector(row, transport=transport, retry=retry)
     try:
         yield Session(workspace, workspace.scope(row), connector)
@@ -62,7 +71,9 @@ def run_sync_all(
     retry: RetryPolicy | None = None,
 ) -> RunResult:
     """Sync All on one connection (or the only one), optionally limited to some platform types."""
-    with opened(workspace, connection, transport=transport, retry=retry) as session:
+    with opened(
+        workspace, connection, transport=transport, retry=retry, run=patience.RESUMES, observer=observer
+    ) as session:
         profile = session.scope.profile
         wanted = frozenset(only) if only else None
         top = [m.type for m in profile.objects if m.part_of is None]
@@ -88,9 +99,12 @@ def run_reconcile(
     *,
     transport: httpx.BaseTransport | None = None,
     retry: RetryPolicy | None = None,
+    observer: Observer | None = None,
 ) -> Reconciled:
     """List every CRM id of the pull-enabled objects: remove what the CRM deleted, fetch what was missed."""
-    with opened(workspace, connection, transport=transport, retry=retry) as session:
+    with opened(
+        workspace, connection, transport=transport, retry=retry, run=patience.RECONCILE, observer=observer
+    ) as session:
         row = workspace.connection(connection)
         return reconcile(workspace.engine, session.scope, session.connector, filters=workspace.filters(row))
 
@@ -140,10 +154,14 @@ def run_watch(
 
 
 def run_sweep(
-    workspace: Workspace, connection: str | None, *, retry: RetryPolicy | None = None
+    workspace: Workspace,
+    connection: str | None,
+    *,
+    retry: RetryPolicy | None = None,
+    observer: Observer | None = None,
 ) -> PushReport:
     """The safety-net sweep, now."""
-    with opened(workspace, connection, retry=retry) as session:
+    with opened(workspace, connection, retry=retry, run=patience.PUSHES, observer=observer) as session:
         return pusher.sweep(workspace.engine, session.scope, session.connector)
 
 
@@ -177,10 +195,14 @@ def run_resync(
 
 
 def run_stamp_ids(
-    workspace: Workspace, connection: str | None, *, retry: RetryPolicy | None = None
+    workspace: Workspace,
+    connection: str | None,
+    *,
+    retry: RetryPolicy | None = None,
+    observer: Observer | None = None,
 ) -> StampResult:
     """Write platform ids onto linked CRM records that lack them."""
-    with opened(workspace, connection, retry=retry) as session:
+    with opened(workspace, connection, retry=retry, run=patience.STAMPS, observer=observer) as session:
         return stamp_ids(workspace.engine, session.scope, session.connector)
 
 

@@ -18,6 +18,7 @@ from crmsync.engine.apply import Scope
 from crmsync.engine.full_push import push_all, push_fields
 from crmsync.engine.push import PushReport, Status
 from crmsync.engine.sections import OFF, sections, sent_only
+from crmsync.errors import CrmsyncError
 from crmsync.store import runs, tenancy
 from crmsync.store.db import reading
 
@@ -63,6 +64,10 @@ def daily_push(engine: Engine, scope: Scope, connector: Connector) -> DailyResul
                 result.skipped[mapping.type] = (
                     f"{mapping.label_text} do not send and have no field to send (direction push)"
                 )
+    except CrmsyncError as exc:
+        # The run's record says what stopped it (a CRM that stayed down: for how long).
+        _finish(engine, scope, result, runs.FAILED, exc.message, calls, connector)
+        raise
     except Exception:
         _finish(engine, scope, result, runs.FAILED, "the daily push stopped; see the log", calls, connector)
         raise

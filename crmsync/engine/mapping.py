@@ -16,6 +16,7 @@ from crmsync.engine.conflicts import normalized, number_text
 from crmsync.errors import RecordError
 from crmsync.model.profile import ObjectMapping
 from crmsync.store.types import UTCDateTime
+from crmsync.textcap import preview
 
 Converter = Callable[[Any], Any]
 
@@ -35,8 +36,8 @@ def converter(column: sa.Column[Any], *, crm_field: str) -> Converter:
             return convert(value)
         except (ValueError, InvalidOperation):
             raise RecordError(
-                f"{crm_field} has the value {value!r}, which is not a valid {type(kind).__name__.lower()} "
-                f"for the platform column {column.name}",
+                f"{crm_field} has the value {preview(value)}, which is not a valid "
+                f"{type(kind).__name__.lower()} for the platform column {column.name}",
                 code="INVALID_VALUE",
                 fields=(crm_field,),
             ) from None

@@ -12,6 +12,7 @@ from typing import Literal
 from crmsync.engine.conflicts import Conflict, Undecided, normalized
 from crmsync.model.profile import ObjectMapping
 from crmsync.store.logs import LogEntry
+from crmsync.textcap import preview
 
 Direction = Literal["pull", "push"]
 
@@ -33,8 +34,8 @@ def conflict(
         status="processed",
         message=(
             f"conflict on {mapping.label_text} {platform_id} field {found.column}: CRM "
-            f"{normalized(found.crm_value)!r}, platform {normalized(found.platform_value)!r} "
-            f"(last synced {found.synced_value!r}); kept {winner} value, {found.reason}"
+            f"{preview(normalized(found.crm_value))}, platform {preview(normalized(found.platform_value))} "
+            f"(last synced {preview(found.synced_value)}); kept {winner} value, {found.reason}"
         ),
         crm_id=crm_id,
         platform_id=platform_id,

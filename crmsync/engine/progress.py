@@ -22,6 +22,12 @@ class Observer(Protocol):
     def note(self, text: str) -> None:
         """A line for a person (a phase began, something worth knowing)."""
 
+    def waiting(self, text: str) -> None:
+        """The run waits before retrying a call the CRM failed; ``text`` says why and how long.
+
+        Called from whichever thread made the call.
+        """
+
 
 class Silent:
     """An observer that ignores everything."""
@@ -36,4 +42,7 @@ class Silent:
         """Ignore."""
 
     def note(self, text: str) -> None:
+        """Ignore."""
+
+    def waiting(self, text: str) -> None:
         """Ignore."""

@@ -128,7 +128,7 @@ def sync_all(
     scope = replace(scope, toggles=toggles, full=options.full)
     run = _Run(engine, scope, connector, options, observer, run_id, owner, utcnow(), connector.api_calls)
     # One run reads each list once where the CRM serves several objects from it (Bloomerang).
-    with connector.shared_reads():
+    with connector.shared_reads(), leases.kept(engine, cid, owner):
         try:
             steps, run.linked_only = pulled_steps(scope.profile, toggles, options.only)
             if not steps:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import httpx
 
 from crmsync.connectors.retry import RetryPolicy
-from crmsync.engine import manual
+from crmsync.engine import manual, patience
 from crmsync.engine.commands import opened
 from crmsync.engine.daily import DailyResult, daily_push
 from crmsync.engine.jobs import stamp_field
@@ -41,7 +41,10 @@ def run_fetch(
 ) -> RunResult:
     """Fetch (or, with ``full``, Full Fetch) every receiving section, or one."""
     options = pull_options(workspace, connection)
-    with opened(workspace, connection, transport=transport, retry=retry) as session:
+    after = patience.FULL_FETCH if full else patience.RESUMES
+    with opened(
+        workspace, connection, transport=transport, retry=retry, run=after, observer=observer
+    ) as session:
         return manual.fetch(
             workspace.engine,
             session.scope,
@@ -64,7 +67,7 @@ def run_sync_company(
 ) -> manual.CompanySync:
     """Sync one company (a CRM id or a linked platform id) with its related records, plus team."""
     options = pull_options(workspace, connection)
-    with opened(workspace, connection, retry=retry) as session:
+    with opened(workspace, connection, retry=retry, run=patience.COMPANY, observer=observer) as session:
         return manual.sync_related(
             workspace.engine,
             session.scope,
@@ -77,18 +80,27 @@ def run_sync_company(
 
 
 def run_push_model(
-    workspace: Workspace, connection: str | None, section: str, *, retry: RetryPolicy | None = None
+    workspace: Workspace,
+    connection: str | None,
+    section: str,
+    *,
+    retry: RetryPolicy | None = None,
+    observer: Observer | None = None,
 ) -> PushReport:
     """Push every record of one section now."""
-    with opened(workspace, connection, retry=retry) as session:
+    with opened(workspace, connection, retry=retry, run=patience.PUSHES, observer=observer) as session:
         return manual.push_model(workspace.engine, session.scope, session.connector, section)
 
 
 def run_daily_push(
-    workspace: Workspace, connection: str | None, *, retry: RetryPolicy | None = None
+    workspace: Workspace,
+    connection: str | None,
+    *,
+    retry: RetryPolicy | None = None,
+    observer: Observer | None = None,
 ) -> DailyResult:
     """The daily push, now."""
-    with opened(workspace, connection, retry=retry) as session:
+    with opened(workspace, connection, retry=retry, run=patience.PUSHES, observer=observer) as session:
         return daily_push(workspace.engine, session.scope, session.connector)
 
 

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from crmsync.errors import RunBusyError
 from crmsync.store.tables import leases
@@ -77,3 +81,35 @@ def renew(conn: sa.Connection, connection_id: int, owner: str, *, ttl: timedelta
 def release(conn: sa.Connection, connection_id: int, owner: str) -> None:
     """Give the lease back."""
     conn.execute(leases.delete().where(leases.c.connection_id == connection_id, leases.c.owner == owner))
+
+
+@contextmanager
+def kept(
+    engine: Engine, connection_id: int, owner: str, *, every: float = TTL.total_seconds() / 5
+) -> Iterator[None]:
+    """Renew a held lease every ``every`` seconds for as long as the block runs.
+
+    A run renews its lease with each page it writes; waiting out a failing CRM for minutes
+    writes none, and another process must not take the connection over meanwhile.
+    """
+    stop = threading.Event()
+
+    def renew_until_stopped() -> None:
+        while not stop.wait(every):
+            try:
+                with engine.begin() as conn:
+                    renew(conn, connection_id, owner)
+            except RunBusyError:
+                # Taken over: the run's next page says so when it renews.
+                return
+            except sa.exc.OperationalError:
+                # The database is busy or away for a moment: the next turn tries again.
+                continue
+
+    keeper = threading.Thread(target=renew_until_stopped, name="crmsync-lease", daemon=True)
+    keeper.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        keeper.join()

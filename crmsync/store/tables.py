@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from crmsync.store.types import UTCDateTime
+from crmsync.store.types import CappedJSON, CappedText, UTCDateTime
 
 NAMING = {
     "ix": "ix_%(column_0_N_label)s",
@@ -143,7 +143,7 @@ runs = sa.Table(
     sa.Column("finished_at", UTCDateTime, nullable=True),
     sa.Column("counts", sa.JSON, nullable=False),
     sa.Column("api_calls", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("message", sa.Text, nullable=True),
+    sa.Column("message", CappedText, nullable=True),
     sa.Index(None, "organization_id", "connection_id", "started_at"),
 )
 
@@ -158,8 +158,8 @@ log_entries = sa.Table(
     sa.Column("action", sa.String(16), nullable=False),
     sa.Column("direction", sa.String(8), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("message", sa.Text, nullable=False),
-    sa.Column("details", sa.JSON, nullable=True),
+    sa.Column("message", CappedText, nullable=False),
+    sa.Column("details", CappedJSON, nullable=True),
     sa.Column("crm_id", sa.String(64), nullable=True),
     sa.Column("platform_id", sa.BigInteger, nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
@@ -183,7 +183,7 @@ pull_retries = sa.Table(
     _connection_fk(),
     sa.Column("platform_type", sa.String(64), nullable=False),
     sa.Column("crm_id", sa.String(64), nullable=False),
-    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("reason", CappedText, nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("first_failed_at", UTCDateTime, nullable=False),
     sa.Column("last_failed_at", UTCDateTime, nullable=False),
@@ -271,7 +271,7 @@ push_queue = sa.Table(
     sa.Column("enqueued_at", UTCDateTime, nullable=False),
     sa.Column("next_attempt_at", UTCDateTime, nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("last_error", CappedText, nullable=True),
     sa.PrimaryKeyConstraint("connection_id", "platform_type", "platform_id"),
     sa.Index(None, "connection_id", "next_attempt_at"),
 )
@@ -285,7 +285,7 @@ record_failures = sa.Table(
     sa.Column("platform_type", sa.String(64), nullable=False),
     sa.Column("platform_id", sa.BigInteger, nullable=False),
     sa.Column("failures", sa.Integer, nullable=False),
-    sa.Column("last_error", sa.Text, nullable=False),
+    sa.Column("last_error", CappedText, nullable=False),
     sa.Column("last_error_code", sa.String(64), nullable=True),
     sa.Column("last_failed_at", UTCDateTime, nullable=False),
     sa.Column("locked_at", UTCDateTime, nullable=True),
@@ -306,9 +306,9 @@ org_syncs = sa.Table(
     sa.Column("interval_minutes", sa.Integer, nullable=False),
     sa.Column("enabled", sa.Boolean, nullable=False),
     # Set by a fatal error (bad credentials, invalid configuration): status Error until fixed.
-    sa.Column("fatal_error", sa.Text, nullable=True),
+    sa.Column("fatal_error", CappedText, nullable=True),
     sa.Column("error_total", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("last_error", CappedText, nullable=True),
     sa.Column("consecutive_failures", sa.Integer, nullable=False, server_default="0"),
     sa.Column("circuit_opened_at", UTCDateTime, nullable=True),
     sa.Column("last_sync_at", UTCDateTime, nullable=True),

@@ -93,6 +93,8 @@ class _Observer:
         with self.lock:
             progress = self.job.objects.setdefault(platform_type, ObjectProgress(platform_type))
             progress.fetched, progress.total = fetched, total
+            # A page arrived: whatever the run waited for has passed.
+            self.job.message = f"pulling {progress.label}"
 
     def object_done(self, platform_type: str, counts: Counts) -> None:
         with self.lock:
@@ -101,6 +103,11 @@ class _Observer:
 
     def note(self, text: str) -> None:
         with self.lock:
+            self.job.notes.append(text)
+
+    def waiting(self, text: str) -> None:
+        with self.lock:
+            self.job.message = text
             self.job.notes.append(text)
 
 

@@ -51,6 +51,8 @@ class Order:
 
     def note(self, text: str) -> None: ...
 
+    def waiting(self, text: str) -> None: ...
+
 
 def _due(workspace: Workspace, connector: Any, now: datetime, **settings: Any) -> Any:
     row = workspace.connection(CONNECTION)

@@ -204,6 +204,8 @@ def test_a_custom_mapped_section_syncs_between_projects_and_tickets(
 
         def note(self, text: str) -> None: ...
 
+        def waiting(self, text: str) -> None: ...
+
     result = fetch(workspace, full=True, observer=Order())
     assert result.status == "succeeded", result.message
     assert seen == [*ORDER[:-1], "cs_opportunities", "cs_tickets"]

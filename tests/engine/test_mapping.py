@@ -126,3 +126,12 @@ def test_the_encoded_synced_values_read_back_as_the_values(synced: dict[str, Any
     text, _ = encoded(synced)
     assert jsontext.dumps(text) == text
     assert jsontext.loads(jsontext.dumps(text)) == synced
+
+
+def test_a_long_value_that_does_not_convert_is_quoted_as_a_short_preview() -> None:
+    with pytest.raises(RecordError) as caught:
+        converter(_column("transactions", "amount"), crm_field="Amount")("9" * 50_000 + " dollars")
+    message = caught.value.message
+    assert message.startswith("Amount has the value '999")
+    assert "[50,008 characters in all]" in message
+    assert len(message) < 400

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from crmsync.connectors.retry import RetryPolicy
+from crmsync.connectors.retry import Retrying, RetryPolicy
 from crmsync.errors import (
     AuthError,
     CrmsyncError,
@@ -99,6 +99,8 @@ class BloomerangClient:
         )
         self._calls = 0
         self._lock = threading.Lock()
+        # Whether Bloomerang ever answered: an unreachable host is worth patience only then.
+        self._reached = False
 
     @property
     def calls(self) -> int:
@@ -124,15 +126,14 @@ class BloomerangClient:
         raw: bool = False,
     ) -> Any:
         """Send one call, retrying 429, 5xx and lost connections; raise crmsync errors otherwise."""
-        attempt = 0
+        retrying = Retrying(self.retry, "Bloomerang")
         while True:
-            attempt += 1
             try:
                 return self._once(method, path, params, body, raw)
             except TransientError as exc:
-                if attempt >= self.retry.attempts or (method != "GET" and not _safe_to_repeat(method, exc)):
+                if method != "GET" and not _safe_to_repeat(method, exc):
                     raise
-                self.retry.sleep(self.retry.delay(attempt, exc.retry_after))
+                retrying.wait(exc, reached=self._reached)
 
     def close(self) -> None:
         """Release connections."""
@@ -152,6 +153,7 @@ class BloomerangClient:
         finally:
             if slot is not None and self.window is not None:
                 self.window.done(slot)
+        self._reached = True
         if response.status_code < 300:
             if raw:
                 return response.content
@@ -177,11 +179,13 @@ def _error(response: httpx.Response, what: str) -> CrmsyncError:
     except ValueError:
         message = response.text[:300] or response.reason_phrase
     details = {"status": status, "request": what, "response": message}
+    said = f"{what}: HTTP {status}: {message}"
     if status == 429:
         retry_after = response.headers.get("Retry-After")
         return RateLimitedError(
             f"Bloomerang's rate limit was reached ({message}); crmsync backs off",
             retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+            said=said,
             details=details,
         )
     if status == 401:
@@ -193,6 +197,8 @@ def _error(response: httpx.Response, what: str) -> CrmsyncError:
     if status == 403:
         return AuthError(f"Bloomerang denied {what}: {message}; check the key's user rights", details=details)
     if status >= 500:
-        return TransientError(f"Bloomerang failed on {what} (HTTP {status}): {message}", details=details)
+        return TransientError(
+            f"Bloomerang failed on {what} (HTTP {status}): {message}", said=said, details=details
+        )
     code = "NOT_FOUND" if status == 404 else "INVALID_REQUEST"
     return RecordError(f"{message}", code=code, details=details)

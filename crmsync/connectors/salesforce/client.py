@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from crmsync import jsontext
-from crmsync.connectors.retry import RetryPolicy
+from crmsync.connectors.retry import Retrying, RetryPolicy
 from crmsync.connectors.salesforce.auth import Credentials, MemoryTokenStore, Token, TokenStore, obtain_token
 from crmsync.connectors.salesforce.errors import decide, malformed
 from crmsync.errors import AuthError, ProtocolError, TransientError, UnreachableError
@@ -44,6 +44,8 @@ class SalesforceClient:
             headers={"Accept": "application/json", "Sforce-Call-Options": "client=crmsync"},
         )
         self._lock = threading.Lock()
+        # Whether Salesforce ever answered: an unreachable host is worth patience only then.
+        self._reached = False
         self.calls = 0
         self.limit_used: int | None = None
         self.limit_max: int | None = None
@@ -69,21 +71,26 @@ class SalesforceClient:
         return self._tokens.replace(stale, lambda: self._login(stale))
 
     def _login(self, previous: Token | None) -> Token:
-        """Run the login flow, retrying what may pass (the token store holds its lock meanwhile)."""
-        attempt = 0
+        """Run the login flow, retrying what may pass.
+
+        The token store holds its lock meanwhile (on SQLite, the database's write lock), so
+        the login keeps to the short budget; a whole run's patience waits in :meth:`request`,
+        with the lock released.
+        """
+        retrying = Retrying(self.retry.short(), "Salesforce")
         while True:
-            attempt += 1
             try:
-                return obtain_token(self._http, self.credentials, previous=previous)
+                token = obtain_token(self._http, self.credentials, previous=previous)
             except TransientError as exc:
-                if attempt >= self.retry.attempts:
-                    raise
-                wait = self.retry.delay(attempt, exc.retry_after)
+                retrying.wait(exc, reached=self._reached)
+                continue
             except ProtocolError as exc:
-                if not exc.details.get("malformed") or attempt >= self.retry.attempts:
+                if not exc.details.get("malformed"):
                     raise
-                wait = self.retry.delay(attempt, None)
-            self.retry.sleep(wait)
+                retrying.wait(exc, reached=self._reached)
+                continue
+            self._reached = True
+            return token
 
     def request(
         self,
@@ -96,11 +103,14 @@ class SalesforceClient:
         headers: Mapping[str, str] | None = None,
     ) -> Any:
         """Send one REST call and return its JSON body (None for 204); retries what may pass."""
+        retrying = Retrying(self.retry, "Salesforce")
         refreshed = False
-        attempt = 0
         while True:
-            attempt += 1
-            token = self.token()
+            try:
+                token = self.token()
+            except TransientError as exc:
+                self._after_failed_login(retrying, exc)
+                continue
             url = path if path.startswith("/services/") else f"{self.data_path}/{path.lstrip('/')}"
             action: str
             result: Any
@@ -152,13 +162,22 @@ class SalesforceClient:
                         "the integration user is active and the connected app allows its IP range",
                         details=result.details,
                     )
+                try:
+                    self.refresh(token)
+                except TransientError as exc:
+                    self._after_failed_login(retrying, exc)
+                    continue
                 refreshed = True
-                self.refresh(token)
-                attempt -= 1
                 continue
-            if action != "retry" or attempt >= self.retry.attempts:
+            if action != "retry":
                 raise result
-            self.retry.sleep(self.retry.delay(attempt, getattr(result, "retry_after", None)))
+            retrying.wait(result, reached=self._reached)
+
+    def _after_failed_login(self, retrying: Retrying, exc: TransientError) -> None:
+        """A login spent its own attempts: a patient call waits it out, the token lock released."""
+        if not retrying.patient_with(exc, reached=self._reached):
+            raise exc
+        retrying.wait(exc, reached=self._reached)
 
     def _outcome(self, response: httpx.Response, content: bytes, what: str) -> tuple[str, Any]:
         """("ok", body) or (action, error) for one answer (``content``: its body)."""
@@ -182,6 +201,7 @@ class SalesforceClient:
         return decision.action, decision.error
 
     def _count(self, response: httpx.Response) -> None:
+        self._reached = True
         with self._lock:
             self.calls += 1
             match = _LIMIT.search(response.headers.get("Sforce-Limit-Info", ""))

@@ -116,12 +116,14 @@ def decide(status: int, body: Any, *, retry_after: float | None, what: str) -> D
             return Decision(
                 "raise", RecordError(f"{what}: {code or status}: {message}", code=code, fields=fields)
             )
-        return Decision("retry", TransientError(f"{what}: HTTP {status} {message}"))
+        unknown = TransientError(f"{what}: HTTP {status} {message}", details={"status": status})
+        return Decision("retry", unknown)
     action, kind, advice = entry
-    text = f"{what}: {code or f'HTTP {status}'}: {message or 'no message'}; {advice}"
+    said = f"{what}: {code or f'HTTP {status}'}: {message or 'no message'}"
+    text = f"{said}; {advice}"
     error: CrmsyncError
     if issubclass(kind, TransientError):
-        error = kind(text, retry_after=retry_after, details={"status": status, "errorCode": code})
+        error = kind(text, retry_after=retry_after, said=said, details={"status": status, "errorCode": code})
     elif issubclass(kind, RecordError):
         error = RecordError(text, code=code, fields=fields, details={"status": status})
     else:

@@ -8,6 +8,7 @@ import time
 
 import pytest
 from bl_connector_testkit import Control, MakeConnector
+from testkit import FakeTime
 
 from crmsync.connectors.base import ReadRequest
 from crmsync.connectors.bloomerang.client import RateWindow
@@ -136,3 +137,15 @@ def test_a_5xx_is_retried_and_a_404_is_a_record_error(connect: MakeConnector, co
     assert _count(connector.read(ReadRequest(object="Fund", fields=("Name",)))) == 8
     assert control.stats()["api_calls"]["by_status"]["503"] == 2
     assert "Connection successful" in connector.test()
+
+
+def test_a_patient_policy_waits_the_whole_retry_after_and_beyond_the_attempts(
+    connect: MakeConnector, control: Control
+) -> None:
+    control.seed(300, seed=6)
+    control.fault(kind="rate_limit", path_prefix="/v2/funds", retry_after=45, count=7)
+    fake = FakeTime()
+    connector = connect(retry=RetryPolicy.patient(10, sleep=fake.sleep, clock=fake.clock))
+    assert _count(connector.read(ReadRequest(object="Fund", fields=("Name",)))) == 8
+    # A short policy caps a wait at 30 s and stops after 8 attempts; a whole run waits 45 s each.
+    assert fake.delays == [45.0] * 7
