@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# A conditional update found the record changed since it was read: read it again.
+CHANGED_SINCE_READ = "CHANGED_SINCE_READ"
+
 
 @dataclass(frozen=True)
 class Ref:
@@ -31,6 +34,10 @@ class WriteRecord:
     external_field: str | None = None
     external_id: str | None = None
     depends_on: tuple[str, ...] = ()
+    # An update made only if the record was not modified after this CRM modification time
+    # (as the CRM gave it), where the CRM can condition a write; otherwise the result has
+    # code CHANGED_SINCE_READ and nothing is written.
+    unmodified_since: str | None = None
 
 
 @dataclass

@@ -20,11 +20,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from crmsync.connectors.base import CrmRecord
+from crmsync.connectors.stamps import parse_crm_datetime
 from crmsync.engine import lookups, pull_entries
 from crmsync.engine.conflicts import Flow, Policy, merge_fields
 from crmsync.engine.counts import Counts
 from crmsync.engine.flows import column_flows, toggle_of
-from crmsync.engine.mapping import Pulled, encoded, parse_crm_datetime
+from crmsync.engine.mapping import Pulled, encoded
 from crmsync.errors import RecordError
 from crmsync.jsontext import Encoded
 from crmsync.model.profile import MatchRule, ObjectMapping, Profile

@@ -143,18 +143,23 @@ def merge_fields(
     the CRM record); ``base`` is the link's synced values (None: never synced both ways).
     A column missing from ``base`` has no known history: a side with a value there counts as
     changed, one without does not (so a null never overwrites a value by default).
-    ``unreadable``: columns whose CRM value could not be mapped, with why: left undecided.
+    ``unreadable``: columns whose CRM value could not be mapped, with why: left as they are,
+    and undecided (logged) where the platform changed them.
     """
     merged = Merged()
     for column, flow in flows.items():
         known = base.get(column, _MISSING) if base is not None else _MISSING
+        platform_value, crm_value = platform.get(column), crm.get(column)
+        ours = normalized(platform_value)
         if unreadable and column in unreadable:
-            merged.undecided.append(Undecided(column, unreadable[column]))
+            # Undecided only if the platform changed the field: else there is nothing to send,
+            # and a pull of the record says what is wrong with the CRM's value.
+            if ours != (None if known is _MISSING else known):
+                merged.undecided.append(Undecided(column, unreadable[column]))
             if known is not _MISSING:
                 merged.agreed[column] = known
             continue
-        platform_value, crm_value = platform.get(column), crm.get(column)
-        ours, theirs = normalized(platform_value), normalized(crm_value)
+        theirs = normalized(crm_value)
         merged.crm[column] = theirs
         if ours == theirs:
             merged.agreed[column] = ours

@@ -56,10 +56,8 @@ def daily_push(engine: Engine, scope: Scope, connector: Connector) -> DailyResul
             toggle = toggles.get(mapping.type, OFF)
             if toggle.push:
                 result.reports[mapping.type] = push_all(engine, scope, connector, mapping.type, run_id=run_id)
-            elif toggle.pull and (columns := sent_only(mapping)):
-                result.reports[mapping.type] = push_fields(
-                    engine, scope, connector, mapping, columns, run_id=run_id
-                )
+            elif toggle.pull and sent_only(mapping):
+                result.reports[mapping.type] = push_fields(engine, scope, connector, mapping, run_id=run_id)
             else:
                 result.skipped[mapping.type] = (
                     f"{mapping.label_text} do not send and have no field to send (direction push)"

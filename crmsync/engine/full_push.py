@@ -5,27 +5,24 @@ the type goes through the ordinary push (parents first, matched before created, 
 platform id), so whatever changed since, system changes included, reaches the CRM.
 
 ``push_fields`` is the daily push of a section that only receives but sends a few fields
-(``direction: push``): linked records are updated by id with those fields and nothing else;
-nothing is created, no lookup is written, and the link keeps what the last pull agreed.
+(``direction: push``): its linked records go through the same push, which creates none of
+them; the section's fields flow as its direction says, so only those ``push`` fields the
+platform changed since they were last sent are sent, and no lookup is written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Literal
+from collections.abc import Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from crmsync.connectors.base import Connector
-from crmsync.connectors.writes import WriteRecord, WriteResult
 from crmsync.engine.apply import Scope
-from crmsync.engine.outbound import platform_key, to_crm
-from crmsync.engine.push import Outcome, PushItem, PushReport, push
+from crmsync.engine.push import PushItem, PushReport, push
 from crmsync.model.profile import ObjectMapping
-from crmsync.store import logs, push_state, records
+from crmsync.store import push_state
 from crmsync.store.db import reading
-from crmsync.store.logs import LogEntry
 from crmsync.store.platform import platform_table
 from crmsync.store.tables import links as links_table
 
@@ -57,98 +54,17 @@ def push_fields(
     scope: Scope,
     connector: Connector,
     mapping: ObjectMapping,
-    columns: Sequence[str],
     *,
     run_id: int | None = None,
 ) -> PushReport:
-    """Update the linked records of ``mapping.type`` in the CRM with ``columns`` only."""
-    report = PushReport()
-    calls = connector.api_calls
-    info = connector.describe(mapping.object)
-    fields = [
-        (f.column, field.name)
-        for f in mapping.fields
-        if f.column in columns and (field := info.field(f.crm)) is not None and field.updateable
-    ]
-    if not fields:
-        return report
-    org, cid = scope.organization_id, scope.connection_id
+    """Send the ``push`` fields of ``mapping``'s linked records that the platform changed."""
+    total = PushReport()
     for batch in _linked(engine, scope, mapping.type):
-        with reading(engine) as conn:
-            rows = records.get_many(conn, org, mapping.type, list(batch))
-            locked = push_state.locked_ids(conn, org, cid, mapping.type, list(batch))
-        writes = [
-            WriteRecord(
-                platform_key(mapping.type, platform_id),
-                mapping.object,
-                {name: to_crm(rows[platform_id].get(column)) for column, name in fields},
-                crm_id=crm_id,
-            )
-            for platform_id, crm_id in batch.items()
-            if platform_id in rows and platform_id not in locked
-        ]
-        results = connector.write(writes) if writes else []
-        _record(engine, scope, mapping, [c for c, _ in fields], results, report, run_id=run_id)
-    report.api_calls = connector.api_calls - calls
-    return report
-
-
-def _record(
-    engine: Engine,
-    scope: Scope,
-    mapping: ObjectMapping,
-    columns: list[str],
-    results: list[WriteResult],
-    report: PushReport,
-    *,
-    run_id: int | None,
-) -> None:
-    org, cid = scope.organization_id, scope.connection_id
-    entries: list[LogEntry] = []
-    done: list[tuple[str, int]] = []
-    names = ", ".join(columns)
-    with engine.begin() as conn:
-        for result in results:
-            platform_id = int(result.key.rpartition(":")[2])
-            key = (mapping.type, platform_id)
-            noun = f"{mapping.label_text} {platform_id}"
-            if result.ok:
-                done.append(key)
-                report.outcomes[key] = Outcome("pushed", f"sent {names}", crm_id=result.crm_id)
-                message = f"sent {names} of {noun} to {mapping.object} {result.crm_id} (daily push)"
-                entries.append(_entry(mapping, platform_id, result.crm_id, "processed", message))
-                continue
-            failures = push_state.record_failure(
-                conn, org, cid, mapping.type, platform_id, code=result.code, message=result.error_text
-            )
-            locked = failures >= push_state.LOCK_AFTER
-            suffix = f"; locked after {failures} failures in a row" if locked else ""
-            report.outcomes[key] = Outcome("failed", result.error_text, code=result.code, locked=locked)
-            message = f"{noun}: {result.error_text}{suffix}"
-            entries.append(_entry(mapping, platform_id, result.crm_id, "error", message, code=result.code))
-        push_state.clear_failures(conn, org, cid, done)
-        logs.write(conn, org, entries, connection_id=cid, run_id=run_id)
-
-
-def _entry(
-    mapping: ObjectMapping,
-    platform_id: int,
-    crm_id: str | None,
-    status: Literal["processed", "error"],
-    message: str,
-    *,
-    code: str | None = None,
-) -> LogEntry:
-    return LogEntry(
-        data_type=mapping.type,
-        action="update" if status == "processed" else "push",
-        direction="push",
-        status=status,
-        message=message,
-        crm_id=crm_id,
-        platform_id=platform_id,
-        details={"code": code} if code else None,
-    )
+        items = [PushItem(mapping.type, platform_id) for platform_id in batch]
+        part = push(engine, scope, connector, items, run_id=run_id, linked_only=True)
+        total.outcomes.update(part.outcomes)
+        total.api_calls += part.api_calls
+    return total
 
 
 def _batches(engine: Engine, scope: Scope, platform_type: str) -> Iterator[list[int]]:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Collection, Mapping
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
 
 from crmsync import jsontext
+from crmsync.connectors.stamps import parse_crm_datetime
 from crmsync.engine.conflicts import normalized, number_text
 from crmsync.errors import RecordError
 from crmsync.model.profile import ObjectMapping
@@ -110,17 +111,6 @@ def _as_is(value: Any) -> Any:
     return value
 
 
-def parse_crm_datetime(text: str) -> datetime:
-    """Parse Salesforce's ``2024-01-31T12:00:00.000+0000`` (or ISO 8601) into aware UTC."""
-    cleaned = text.replace("Z", "+00:00")
-    if len(cleaned) >= 5 and cleaned[-5] in "+-" and cleaned[-3] != ":":
-        cleaned = f"{cleaned[:-2]}:{cleaned[-2:]}"
-    moment = datetime.fromisoformat(cleaned)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
 class Pulled:
     """How one mapping's CRM values become platform values, worked out once for many records.
 
@@ -166,6 +156,27 @@ class Pulled:
             if value is not None:
                 synced[name] = normalize(value)
         return synced
+
+
+def compared_values(
+    mapping: ObjectMapping, table: sa.Table, columns: Collection[str], values: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The CRM's values of the fields mapped to ``columns``, in the platform's types, and the
+    columns whose value does not convert (with why): a merge leaves those undecided."""
+    found: dict[str, Any] = {}
+    unreadable: dict[str, str] = {}
+    for fmap in mapping.fields:
+        if fmap.column not in columns:
+            continue
+        value = values.get(fmap.crm)
+        if value is None:
+            found[fmap.column] = None
+            continue
+        try:
+            found[fmap.column] = converter(table.c[fmap.column], crm_field=fmap.crm)(value)
+        except RecordError as exc:
+            unreadable[fmap.column] = exc.message
+    return found, unreadable
 
 
 def _converted(values: Mapping[str, Any], fields: list[tuple[str, str, Converter, int]]) -> dict[str, Any]:

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from crmsync.connectors.base import ObjectInfo
 from crmsync.model.profile import Condition, ObjectMapping
 
 PLATFORM_ID_FIELD = "Platform_Id__c"
@@ -30,21 +29,6 @@ def to_crm(value: Any) -> Any:
         # Salesforce keeps text trimmed (and rejects " a@b.org " as an email): send it trimmed.
         return value.strip()
     return value
-
-
-def field_values(
-    mapping: ObjectMapping, row: Mapping[str, Any], info: ObjectInfo, *, creating: bool
-) -> dict[str, Any]:
-    """The pushed fields of ``row`` that the CRM lets this operation write."""
-    body: dict[str, Any] = {}
-    for fmap in mapping.fields:
-        if not fmap.pushes:
-            continue
-        field = info.field(fmap.crm)
-        if field is None or not (field.createable if creating else field.updateable):
-            continue
-        body[field.name] = to_crm(row.get(fmap.column))
-    return body
 
 
 def lookup_parent(mapping: ObjectMapping, crm_field: str, row: Mapping[str, Any]) -> tuple[str, int] | None:

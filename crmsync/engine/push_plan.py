@@ -33,6 +33,8 @@ class Node:
     parents: dict[str, Key] = field(default_factory=dict)
     problem: str | None = None
     matched: bool = False
+    # The values both sides last agreed on (the link's), None when never synced both ways.
+    base: dict[str, Any] | None = None
 
     @property
     def key(self) -> Key:
@@ -67,7 +69,7 @@ def plan_push(
         for platform_type, ids in _by_type(frontier).items():
             mapping = profile.mapping(platform_type)
             rows = records.get_many(conn, organization_id, platform_type, ids)
-            known = links.by_platform_ids(conn, organization_id, connection_id, platform_type, ids)
+            known = links.by_platform_ids(conn, organization_id, connection_id, platform_type, ids, base=True)
             for platform_id in ids:
                 row = rows.get(platform_id)
                 if row is None:
@@ -75,7 +77,11 @@ def plan_push(
                     continue
                 link = known.get(platform_id)
                 nodes[(platform_type, platform_id)] = Node(
-                    mapping, row, link.crm_id if link else None, requested=first
+                    mapping,
+                    row,
+                    link.crm_id if link else None,
+                    requested=first,
+                    base=link.synced_values if link else None,
                 )
         first = False
         wanted: list[Key] = []
@@ -165,7 +171,7 @@ def match_in_crm(
         mapping = nodes[0].mapping
         for rule in mapping.match:
             pending = [n for n in nodes if n.crm_id is None]
-            fields = [_crm_field(mapping, column) for column in rule.columns]
+            fields = [mapping.crm_field(column) for column in rule.columns]
             exact = {lookup.crm for lookup in mapping.lookups}
             keyed: dict[tuple[Any, ...], Node] = {}
             for node in pending:
@@ -194,16 +200,6 @@ def match_in_crm(
                     claimed.add(candidate)
                     node.crm_id = candidate
                     node.matched = True
-
-
-def _crm_field(mapping: ObjectMapping, column: str) -> str:
-    for fmap in mapping.fields:
-        if fmap.column == column:
-            return fmap.crm
-    for lookup in mapping.lookups:
-        if column in lookup.columns:
-            return lookup.crm
-    raise KeyError(column)
 
 
 def _match_key(

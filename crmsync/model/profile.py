@@ -150,6 +150,16 @@ class ObjectMapping(_Frozen):
         """Every platform column filled by a lookup."""
         return tuple(c for lookup in self.lookups for c in lookup.columns)
 
+    def crm_field(self, column: str) -> str:
+        """The CRM field ``column`` is mapped to: its field's, or that of the lookup filling it."""
+        for fmap in self.fields:
+            if fmap.column == column:
+                return fmap.crm
+        for lookup in self.lookups:
+            if column in lookup.columns:
+                return lookup.crm
+        raise KeyError(column)
+
 
 def _expand_lookup(crm: str, spec: Any) -> Any:
     if not isinstance(spec, dict):

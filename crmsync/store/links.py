@@ -113,12 +113,20 @@ def by_platform_ids(
     connection_id: int,
     platform_type: str,
     platform_ids: Sequence[int],
+    *,
+    base: bool = False,
 ) -> dict[int, Link]:
-    """Links of ``platform_type`` for the given platform ids, keyed by platform id."""
+    """Links of ``platform_type`` for the given platform ids, keyed by platform id.
+
+    ``base``: with their synced values (the base of a merge), which are otherwise left unread.
+    """
     found: dict[int, Link] = {}
+    columns = [links.c.platform_id, links.c.crm_id, links.c.crm_modstamp, links.c.values_hash]
+    if base:
+        columns.append(links.c.synced_values)
     for part in chunks(sorted(set(platform_ids))):
         rows = conn.execute(
-            sa.select(links.c.platform_id, links.c.crm_id, links.c.crm_modstamp, links.c.values_hash).where(
+            sa.select(*columns).where(
                 links.c.organization_id == organization_id,
                 links.c.connection_id == connection_id,
                 links.c.platform_type == platform_type,
@@ -126,7 +134,10 @@ def by_platform_ids(
             )
         )
         for r in rows:
-            found[r.platform_id] = Link(platform_type, r.platform_id, r.crm_id, r.crm_modstamp, r.values_hash)
+            synced = r.synced_values if base else None
+            found[r.platform_id] = Link(
+                platform_type, r.platform_id, r.crm_id, r.crm_modstamp, r.values_hash, synced
+            )
     return found
 
 

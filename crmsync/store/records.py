@@ -140,6 +140,29 @@ def update_many(
         conn.execute(stmt, batch)
 
 
+def update_if_unchanged(
+    conn: sa.Connection,
+    organization_id: int,
+    platform_type: str,
+    record_id: int,
+    values: Mapping[str, Any],
+    *,
+    updated_at: Any,
+) -> bool:
+    """Update one row only if it was not written since ``updated_at`` (as read); whether it was."""
+    table = platform_table(platform_type)
+    result = conn.execute(
+        table.update()
+        .where(
+            table.c.organization_id == organization_id,
+            table.c.id == record_id,
+            table.c.updated_at == updated_at,
+        )
+        .values({**values, "updated_at": utcnow()})
+    )
+    return bool(result.rowcount)
+
+
 def get_many(
     conn: sa.Connection, organization_id: int, platform_type: str, ids: Sequence[int]
 ) -> dict[int, dict[str, Any]]:

@@ -137,20 +137,28 @@ def test_a_send_only_field_edited_on_both_sides_sends_and_tells_the_crm() -> Non
 
 
 def test_an_unreadable_crm_value_leaves_both_sides_and_says_why() -> None:
-    merged = merge_fields(
-        {"born": TWO_WAY, "title": TWO_WAY},
-        {"born": None, "title": "P"},
-        {"title": "C"},
-        snapshot({"born": None, "title": "B"}),
-        crm_modified_at=EARLY,
-        platform_modified_at=LATE,
-        unreadable={"born": "Birthdate has the value '31/02/1990', which is not a valid date"},
-    )
-    (undecided,) = merged.undecided
+    def merged_with(platform_born: str | None) -> Merged:
+        return merge_fields(
+            {"born": TWO_WAY, "title": TWO_WAY},
+            {"born": platform_born, "title": "P"},
+            {"title": "C"},
+            snapshot({"born": "1990-02-01", "title": "B"}),
+            crm_modified_at=EARLY,
+            platform_modified_at=LATE,
+            unreadable={"born": "Birthdate has the value '31/02/1990', which is not a valid date"},
+        )
+
+    # The platform changed the field: nothing can be decided against what the CRM holds.
+    changed = merged_with("1990-03-01")
+    (undecided,) = changed.undecided
     assert undecided.column == "born"
-    assert "born" not in merged.receive
-    assert "born" not in merged.send
-    assert merged.send == ["title"]  # the other fields go on
+    assert "born" not in changed.receive
+    assert "born" not in changed.send
+    assert changed.agreed["born"] == "1990-02-01"
+    assert changed.send == ["title"]  # the other fields go on
+    # The platform did not: nothing to send, nothing to say (a pull logs the CRM's value).
+    kept = merged_with("1990-02-01")
+    assert (kept.undecided, kept.send) == ([], ["title"])
 
 
 def test_a_platform_edit_waiting_to_be_pushed_survives_a_pull(

@@ -60,12 +60,14 @@ def test_a_receiving_section_sends_one_field_by_the_daily_push_not_on_change(
     # Only the field the section sends: the name in Salesforce is not touched.
     assert after["Name"] == before["Name"]
     assert daily.reports["cs_companies"].count("pushed") == len(linked(workspace, "cs_companies"))
-    # The echo of the daily push leaves the health score (the field is never pulled), and
-    # puts the name back: the section receives, so the CRM owns it.
-    result = fetch(workspace)
-    assert result.counts["cs_companies"].updated == 1
+    # The section receives, so the CRM owns the name: the daily push, which read the account
+    # to merge with it, put the platform's name back. Its echo then changes nothing (the
+    # health score is never pulled).
     row = row_of(workspace, "cs_companies", company)
     assert (row["health_score"], row["name"]) == (97, before["Name"])
+    result = fetch(workspace)
+    assert result.counts["cs_companies"].updated == 0
+    assert row_of(workspace, "cs_companies", company)["health_score"] == 97
 
 
 def test_a_sending_section_receives_one_field_onto_the_records_it_linked(

@@ -131,7 +131,9 @@ class BloomerangWriter:
         if "Phone" in body:
             payload["PrimaryPhone"] = {"Type": "Home", "Number": body["Phone"]} if body["Phone"] else None
         address = {name: body[name] for name in _ADDRESS if name in body}
-        if any(address.values()):
+        # An update sends only what changed (a city cleared on the platform too); Bloomerang
+        # keeps the address's other parts.
+        if address:
             payload["PrimaryAddress"] = {"Type": "Home", **address}
         field_id = self._field_id("Constituent")
         if field_id is not None and platform_id:

@@ -76,6 +76,7 @@ BY_STATUS: dict[int, tuple[Action, type[CrmsyncError], str]] = {
     403: ("raise", AuthError, "Salesforce refused the request; check the integration user's permissions"),
     404: ("raise", RecordError, "the record or resource does not exist"),
     408: ("retry", TransientError, "the request timed out; crmsync retries"),
+    412: ("raise", RecordError, "the record changed in Salesforce after crmsync read it"),
     429: ("retry", RateLimitedError, "too many requests; crmsync backs off"),
     500: ("retry", TransientError, "Salesforce had an internal error; crmsync retries"),
     502: ("retry", TransientError, "bad gateway; crmsync retries"),

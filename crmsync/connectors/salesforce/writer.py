@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from email.utils import format_datetime
 from typing import Any
 from urllib.parse import quote
 
 from crmsync.connectors.salesforce.client import SalesforceClient
-from crmsync.connectors.writes import Ref, WriteRecord, WriteResult
-from crmsync.errors import ProtocolError
+from crmsync.connectors.stamps import parse_crm_datetime
+from crmsync.connectors.writes import CHANGED_SINCE_READ, Ref, WriteRecord, WriteResult
+from crmsync.errors import ProtocolError, RecordError
 
 COLLECTION_LIMIT = 200
 GRAPH_NODES = 500
@@ -69,6 +71,11 @@ class SalesforceWriter:
     def _collections(self, records: Sequence[WriteRecord]) -> dict[str, WriteResult]:
         results: dict[str, WriteResult] = {}
         updates = [r for r in records if r.crm_id]
+        if len(updates) == 1 and updates[0].unmodified_since:
+            # One record: sObject Rows can refuse the update if the record changed since it
+            # was read (a collection cannot, and a call per record would cost too much).
+            results[updates[0].key] = self._conditional(updates[0])
+            updates = []
         for chunk in _chunks(updates, COLLECTION_LIMIT):
             payload = [{"attributes": {"type": r.object}, "id": r.crm_id, **_plain(r.body)} for r in chunk]
             body = self.client.request(
@@ -98,6 +105,27 @@ class SalesforceWriter:
                 for record, item in zip(chunk, _list(body, len(chunk)), strict=True):
                     results[record.key] = _collection_result(record.key, item)
         return results
+
+    def _conditional(self, record: WriteRecord) -> WriteResult:
+        assert record.crm_id is not None
+        assert record.unmodified_since is not None
+        try:
+            self.client.request(
+                "PATCH",
+                f"sobjects/{record.object}/{record.crm_id}",
+                json=_plain(record.body),
+                headers={"If-Unmodified-Since": http_date(record.unmodified_since)},
+                what=f"update {record.object} {record.crm_id}",
+            )
+        except RecordError as exc:
+            if exc.details.get("status") == 412:
+                return WriteResult(
+                    record.key, False, record.crm_id, code=CHANGED_SINCE_READ, message=exc.message
+                )
+            return WriteResult(
+                record.key, False, record.crm_id, code=exc.code, message=exc.message, fields=exc.fields
+            )
+        return WriteResult(record.key, True, record.crm_id)
 
     # -- Composite Graph -----------------------------------------------------------------
 
@@ -147,6 +175,11 @@ class SalesforceWriter:
             results.update(self._collections(resolved))
             remaining = [r for r in remaining if r.key not in results]
         return results
+
+
+def http_date(stamp: str) -> str:
+    """A Salesforce time (``2024-01-31T12:00:00.000+0000``) as conditional headers take it."""
+    return format_datetime(parse_crm_datetime(stamp), usegmt=True)
 
 
 def reference_id(key: str) -> str:

@@ -72,7 +72,8 @@ def unmodified_since(headers: Mapping[str, str]) -> datetime | None:
 def check_unmodified_since(since: datetime | None, row: Mapping[str, Any]) -> None:
     """412 PRECONDITION_FAILED when the record changed after ``since`` (no check when None)."""
     moment = last_modified(row)
-    if since is not None and moment is not None and moment > since:
+    # To the second, as HTTP-dates go (seeded records may carry milliseconds).
+    if since is not None and moment is not None and moment.replace(microsecond=0) > since:
         raise ApiError(
             412,
             "PRECONDITION_FAILED",
