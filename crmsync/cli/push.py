@@ -1,4 +1,5 @@
-"""Commands that push: ``push``, ``sweep``, ``resync``, ``locks``, ``stamp-ids``."""
+"""Commands that push: ``push``, ``sweep``, ``resync``, ``locks``, ``stamp-ids``; ``archived`` and
+``restore`` (records whose CRM record was deleted, kept out of pushes until restored)."""
 
 from __future__ import annotations
 
@@ -158,6 +159,70 @@ def archive(
     finally:
         workspace.close()
     out.print(f"archived {count} lock{'s' if count != 1 else ''}")
+
+
+@app.command()
+def archived(
+    ctx: typer.Context,
+    platform_type: Annotated[str | None, typer.Argument(help="only this platform type")] = None,
+    connection: ConnectionOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Platform records kept when their CRM record was deleted or merged away (restore brings them back)."""
+    from crmsync.engine.commands import list_archived
+
+    workspace = open_workspace(ctx, configured=False)
+    try:
+        found = list_archived(workspace, connection, platform_type)
+    except CrmsyncError as exc:
+        raise fail(exc) from None
+    finally:
+        workspace.close()
+    if as_json:
+        for record in found:
+            fields = {k: v for k, v in record.__dict__.items() if k != "synced_values"}
+            print(json_line({**fields, "key": record.key}))
+        return
+    for record in found:
+        why = {"deleted": "deleted", "merged": f"merged into {record.master_crm_id}"}.get(
+            record.reason, f"with {record.parent_type}:{record.parent_id}"
+        )
+        when = f"{record.archived_at:%Y-%m-%d %H:%M:%S}" if record.archived_at else "?"
+        out.print(
+            f"{record.key:<28} {record.crm_object} {record.crm_id or '-'} {why} in the CRM; archived {when}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if not found:
+        out.print("no archived records")
+
+
+@app.command()
+def restore(
+    ctx: typer.Context,
+    platform_type: Annotated[str, typer.Argument(help="platform type, e.g. supporters")],
+    platform_id: Annotated[int, typer.Argument(help="platform id")],
+    connection: ConnectionOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Bring back an archived record (and those archived with it); linked again if the CRM has it."""
+    from crmsync.engine.commands import run_restore
+
+    workspace = open_workspace(ctx, configured=True)
+    try:
+        result = run_restore(workspace, connection, platform_type, platform_id)
+    except CrmsyncError as exc:
+        raise fail(exc) from None
+    finally:
+        workspace.close()
+    if as_json:
+        records = [
+            {"key": r.record.key, "linked_to": r.linked_to, "message": r.message} for r in result.restored
+        ]
+        print(json_line({"restored": records, "api_calls": result.api_calls}))
+        return
+    for done in result.restored:
+        out.print(shown(done.message), highlight=False, soft_wrap=True)
 
 
 @app.command("stamp-ids")

@@ -29,7 +29,8 @@ from crmsync.engine.mapping import Pulled, encoded
 from crmsync.errors import RecordError
 from crmsync.jsontext import Encoded
 from crmsync.model.profile import MatchRule, ObjectMapping, Profile
-from crmsync.store import links, records, retries
+from crmsync.store import archive, links, records, retries
+from crmsync.store.archive import Archived
 from crmsync.store.links import Link, NewLink
 from crmsync.store.logs import LogEntry
 from crmsync.store.platform import platform_table
@@ -103,6 +104,8 @@ class Prepared:
     result: PageResult
     # Parents taken from pages not written yet (type -> CRM id -> platform id), see prepare.
     assumed: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Records back in the CRM (undeleted) whose platform row was archived: restored, by CRM id.
+    restored: dict[str, Archived] = field(default_factory=dict)
 
 
 def apply_page(
@@ -116,7 +119,19 @@ def apply_page(
     # Which links exist is known from the start of the page: links.write need not ask again.
     links.write(conn, scope.organization_id, scope.connection_id, touched, existing=prepared.known.keys())
     note_outcome(conn, scope, mapping, [t.crm_id for t in touched], prepared.failures)
+    _unarchive(conn, scope, mapping, prepared, {t.crm_id for t in touched})
     return prepared.result
+
+
+def _unarchive(
+    conn: sa.Connection, scope: Scope, mapping: ObjectMapping, prepared: Prepared, written: set[str]
+) -> None:
+    """Rows archived when their CRM record was deleted, and linked again now it is back."""
+    for crm_id, kept in prepared.restored.items():
+        if crm_id not in written:
+            continue
+        archive.remove(conn, scope.organization_id, scope.connection_id, mapping.type, kept.platform_id)
+        prepared.result.logs.append(pull_entries.restored(mapping, crm_id, kept.platform_id))
 
 
 def prepare(
@@ -143,6 +158,11 @@ def prepare(
     known = links.by_crm_ids(conn, org, cid, mapping.type, [r.id for r in live]) if linked else {}
     pulled = Pulled(mapping, platform_table(mapping.type))
     candidates = live if scope.full else [r for r in live if _maybe_fresh(r, known.get(r.id))]
+    # A record undeleted in the CRM comes back to the row archived when it was deleted.
+    unlinked = [r.id for r in live if r.id not in known]
+    restored: dict[str, Archived] = {}
+    if unlinked and archive.any_archived(conn, org, cid, mapping.type):
+        restored = archive.by_crm_ids(conn, org, cid, mapping.type, unlinked)
     result.counts.unchanged += len(live) - len(candidates)
     assumed: dict[str, dict[str, int]] = {}
     parents = lookups.parents(conn, org, cid, mapping, candidates, unwritten or {}, assumed)
@@ -168,8 +188,11 @@ def prepare(
         if same and not scope.full:
             result.counts.unchanged += 1
             continue
-        rows.append(Row(record, values, digest, synced, text, link.platform_id if link is not None else None))
-    return Prepared(gone, known, rows, failures, result, assumed)
+        platform_id = link.platform_id if link is not None else None
+        if record.id in restored:
+            platform_id = restored[record.id].platform_id
+        rows.append(Row(record, values, digest, synced, text, platform_id))
+    return Prepared(gone, known, rows, failures, result, assumed, restored)
 
 
 def note_gone(conn: sa.Connection, scope: Scope, mapping: ObjectMapping, gone: Sequence[CrmRecord]) -> None:
@@ -296,6 +319,8 @@ def _write(conn: sa.Connection, scope: Scope, mapping: ObjectMapping, prepared: 
             continue
         link = known.get(row.record.id)
         base = link.synced_values if link is not None and row.matched_by is None else None
+        if row.record.id in prepared.restored:
+            base = prepared.restored[row.record.id].synced_values
         merged = merge_fields(
             {c: f for c, f in flows.items() if c in row.values},
             before,

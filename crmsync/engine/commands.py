@@ -18,10 +18,11 @@ from crmsync.engine.progress import Observer
 from crmsync.engine.pull import PullOptions, RunResult, sync_all
 from crmsync.engine.push import PushReport
 from crmsync.engine.reconcile import Reconciled, reconcile
+from crmsync.engine.restore import RestoreResult, restore
 from crmsync.engine.stamp import StampResult, stamp_ids
 from crmsync.engine.workspace import Workspace
 from crmsync.errors import ConfigError
-from crmsync.store import logs, push_state
+from crmsync.store import archive, logs, push_state
 from crmsync.store.db import reading
 from crmsync.store.logs import LogEntry
 
@@ -255,3 +256,30 @@ def archive_locks(workspace: Workspace, keys: Sequence[str], connection: str | N
                 run_id=None,
             )
     return len(found)
+
+
+def list_archived(
+    workspace: Workspace, connection: str | None = None, platform_type: str | None = None
+) -> list[archive.Archived]:
+    """Platform records archived because their CRM record was deleted or merged away, newest first."""
+    connection_id = workspace.connection(connection).id if connection else None
+    with reading(workspace.engine) as conn:
+        return archive.listing(
+            conn, workspace.organization_id, connection_id=connection_id, platform_type=platform_type
+        )
+
+
+def run_restore(
+    workspace: Workspace,
+    connection: str | None,
+    platform_type: str,
+    platform_id: int,
+    *,
+    retry: RetryPolicy | None = None,
+) -> RestoreResult:
+    """Restore an archived record (and those archived with it), linked again where the CRM has it."""
+    with opened(workspace, connection, retry=retry) as session:
+        if platform_type not in session.scope.profile.types():
+            known = ", ".join(session.scope.profile.types())
+            raise ConfigError(f"unknown platform type {platform_type!r}; choose from {known}")
+        return restore(workspace.engine, session.scope, session.connector, platform_type, platform_id)

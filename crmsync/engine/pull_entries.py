@@ -77,6 +77,22 @@ def undecided(
     )
 
 
+def restored(mapping: ObjectMapping, crm_id: str, platform_id: int) -> LogEntry:
+    """An archived platform record linked again: its CRM record is back (undeleted)."""
+    return LogEntry(
+        data_type=mapping.type,
+        action="update",
+        direction="pull",
+        status="processed",
+        message=(
+            f"restored {_noun(mapping.label_text)} {platform_id}: {mapping.object} {crm_id} is back in the "
+            "CRM (undeleted), so its archived platform record is linked and synced again"
+        ),
+        crm_id=crm_id,
+        platform_id=platform_id,
+    )
+
+
 def failed(mapping: ObjectMapping, record: CrmRecord, exc: RecordError) -> LogEntry:
     """A record that was not applied, with the reason and what to fix."""
     return LogEntry(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from crmsync.connectors.base import Connector
@@ -25,7 +26,7 @@ from crmsync.engine.push_merge import merge_with_crm
 from crmsync.engine.push_plan import Key, Node, Plan, match_in_crm, plan_push
 from crmsync.engine.push_record import GONE, IN_STEP, Written, record
 from crmsync.engine.push_report import Outcome, PushItem, PushReport, Status, skip
-from crmsync.store import push_state, tenancy
+from crmsync.store import archive, push_state, tenancy
 from crmsync.store.db import reading
 from crmsync.store.logs import LogEntry
 
@@ -64,6 +65,7 @@ def push(
     with reading(engine) as conn:
         toggles = tenancy.get_toggles(conn, org, cid)
         locked = _locked(conn, scope, items) if not bypass_locks else {}
+        kept = _archived(conn, scope, [i for i in items if i.operation == "upsert"])
     pushable = pushable_types(scope, toggles)
     upserts: list[PushItem] = []
     deletes: list[PushItem] = []
@@ -75,6 +77,14 @@ def push(
                 entries,
                 item,
                 f"not pushed: the push toggle of {noun} is off; the change stays in the platform",
+            )
+        elif item.key in kept:
+            skip(
+                report,
+                entries,
+                item,
+                f"not pushed: {noun} {item.platform_id} is archived, its CRM record deleted; "
+                f"`crmsync restore {item.platform_type} {item.platform_id}` brings it back",
             )
         elif item.key in locked:
             skip(
@@ -109,6 +119,17 @@ def _locked(conn: object, scope: Scope, items: Sequence[PushItem]) -> dict[Key, 
     for platform_type, ids in by_type.items():
         counts = push_state.locked_ids(conn, scope.organization_id, scope.connection_id, platform_type, ids)  # type: ignore[arg-type]
         found.update({(platform_type, i): n for i, n in counts.items()})
+    return found
+
+
+def _archived(conn: sa.Connection, scope: Scope, items: Sequence[PushItem]) -> set[Key]:
+    found: set[Key] = set()
+    by_type: dict[str, list[int]] = {}
+    for item in items:
+        by_type.setdefault(item.platform_type, []).append(item.platform_id)
+    for platform_type, ids in by_type.items():
+        kept = archive.archived_ids(conn, scope.organization_id, scope.connection_id, platform_type, ids)
+        found.update((platform_type, i) for i in kept)
     return found
 
 

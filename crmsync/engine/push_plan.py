@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from crmsync.connectors.base import Connector, ReadRequest
 from crmsync.engine.outbound import filter_problem
 from crmsync.model.profile import Condition, Normalize, ObjectMapping, Profile
-from crmsync.store import links, records
+from crmsync.store import archive, links, records
 
 Key = tuple[str, int]
 MATCH_CHUNK = 100
@@ -70,6 +70,7 @@ def plan_push(
             mapping = profile.mapping(platform_type)
             rows = records.get_many(conn, organization_id, platform_type, ids)
             known = links.by_platform_ids(conn, organization_id, connection_id, platform_type, ids, base=True)
+            kept = archive.archived_ids(conn, organization_id, connection_id, platform_type, ids)
             for platform_id in ids:
                 row = rows.get(platform_id)
                 if row is None:
@@ -82,6 +83,7 @@ def plan_push(
                     link.crm_id if link else None,
                     requested=first,
                     base=link.synced_values if link else None,
+                    problem=_archived(platform_type, platform_id) if platform_id in kept else None,
                 )
         first = False
         wanted: list[Key] = []
@@ -120,10 +122,20 @@ def plan_with_order(nodes: dict[Key, Node], parent_ids: dict[Key, str], missing:
     return Plan(ordered, parent_ids, missing)
 
 
+def _archived(platform_type: str, platform_id: int) -> str:
+    noun = platform_type.replace("_", " ")
+    return (
+        f"{noun} {platform_id} is archived: its CRM record was deleted (or merged away); "
+        f"`crmsync restore {platform_type} {platform_id}` brings it back"
+    )
+
+
 def _mark_problems(
     nodes: dict[Key, Node], parent_ids: dict[Key, str], missing: list[Key], pushable: set[str]
 ) -> None:
     for node in nodes.values():
+        if node.problem:
+            continue  # archived
         node.problem = filter_problem(node.mapping, node.row) if node.crm_id is None else None
         for crm_field, parent in node.parents.items():
             if parent in parent_ids or parent in nodes:

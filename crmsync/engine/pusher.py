@@ -24,7 +24,7 @@ from crmsync.engine.explain import note_next_sweep
 from crmsync.engine.outbound import filter_problem
 from crmsync.engine.push import PushItem, PushReport, push, pushable_types
 from crmsync.errors import TransientError
-from crmsync.store import change_batches, links, push_state, tenancy
+from crmsync.store import archive, change_batches, links, push_state, tenancy
 from crmsync.store.capture import CHANNEL
 from crmsync.store.db import reading
 from crmsync.store.platform import platform_table
@@ -281,6 +281,8 @@ def _unlinked(
             table.c.id > after,
             table.c.id.not_in(linked),
             table.c.id.not_in(locked),
+            # Deleted in the CRM and kept: made again there only once restored.
+            table.c.id.not_in(archive.ids_query(scope.organization_id, platform_type, scope.connection_id)),
         )
         .order_by(table.c.id)
         .limit(limit)

@@ -22,7 +22,15 @@ from crmsync.catalogs import load_catalog
 from crmsync.errors import ProfileError
 from crmsync.model.load import check_profile
 from crmsync.model.order import pull_order
-from crmsync.model.profile import Condition, Direction, FieldMapping, ObjectMapping, Policy, Profile
+from crmsync.model.profile import (
+    Condition,
+    Direction,
+    FieldMapping,
+    ObjectMapping,
+    OnCrmDelete,
+    Policy,
+    Profile,
+)
 
 SectionDirection = Literal["receive", "send", "both", "off"]
 # A section's direction as (pull, push) toggles.
@@ -66,6 +74,11 @@ class SectionSetting(BaseModel):
     label: str = ""
     lookups: dict[str, Any] = Field(default_factory=dict, description="as in a profile (custom sections)")
     match: tuple[tuple[str, ...], ...] = ()
+    on_crm_delete: OnCrmDelete | None = Field(
+        None,
+        description="a record deleted or merged away in the CRM: archive (default, restorable), delete "
+        "the platform row, or unlink it",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -107,7 +120,7 @@ def customized(profile: Profile, sections: Mapping[str, SectionSetting] | Any) -
     for platform_type, setting in settings.items():
         if platform_type not in known and setting.object is None:
             _custom_section(profile, platform_type, setting)  # raises: says how to custom-map it
-    if not any(s.fields or s.object for s in settings.values()):
+    if not any(s.fields or s.object or s.on_crm_delete for s in settings.values()):
         return profile
     objects = [_with_fields(m, settings[m.type]) if m.type in settings else m for m in profile.objects]
     custom = [_custom_section(profile, t, s) for t, s in settings.items() if t not in known]
@@ -128,6 +141,10 @@ def _with_fields(mapping: ObjectMapping, setting: SectionSetting) -> ObjectMappi
     place = f"section {mapping.type}"
     if setting.object is not None and setting.object != mapping.object:
         raise ProfileError(f"{place}: the profile maps it to {mapping.object}; object cannot change")
+    if setting.on_crm_delete is not None:
+        mapping = mapping.model_copy(update={"on_crm_delete": setting.on_crm_delete})
+    if not setting.fields:
+        return mapping
     fields = {f.column: f for f in mapping.fields}
     for column, override in setting.fields.items():
         default = fields.get(column)

@@ -15,6 +15,9 @@ Direction = Literal["both", "pull", "push"]
 # Who wins a field both sides changed since the last sync.
 Policy = Literal["crm_wins", "platform_wins", "latest_wins"]
 POLICIES: tuple[Policy, ...] = ("crm_wins", "platform_wins", "latest_wins")
+# What a record deleted (or merged away) in the CRM does to its platform row: kept and marked
+# (restorable), deleted, or kept as a platform record of its own (no longer linked).
+OnCrmDelete = Literal["archive", "delete", "unlink"]
 Operator = Literal["=", "!=", "<", "<=", ">", ">=", "in", "not in", "like"]
 Normalize = Literal["exact", "casefold"]
 
@@ -108,6 +111,7 @@ class ObjectMapping(_Frozen):
     lookups: tuple[Lookup, ...] = ()
     match: tuple[MatchRule, ...] = ()
     create_values: dict[str, Any] = Field(default_factory=dict)
+    on_crm_delete: OnCrmDelete = "archive"
 
     @field_validator("type")
     @classmethod

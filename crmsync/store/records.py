@@ -9,9 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from crmsync.store import bulk
+from crmsync.store.archive import ids_query as archive_ids
 from crmsync.store.links import chunks
 from crmsync.store.platform import platform_table
-from crmsync.store.tables import links
+from crmsync.store.tables import archived, links
 from crmsync.store.types import utcnow
 
 
@@ -185,7 +186,8 @@ def normalized(value: Any, how: str) -> Any:
 
 
 def has_unlinked(conn: sa.Connection, organization_id: int, connection_id: int, platform_type: str) -> bool:
-    """Whether any platform row of ``platform_type`` has no link on this connection."""
+    """Whether any platform row of ``platform_type`` has no link on this connection (archived
+    rows aside: they are matched with nothing)."""
     table = platform_table(platform_type)
     linked = sa.select(links.c.platform_id).where(
         links.c.organization_id == organization_id,
@@ -194,10 +196,22 @@ def has_unlinked(conn: sa.Connection, organization_id: int, connection_id: int, 
     )
     query = (
         sa.select(table.c.id)
-        .where(table.c.organization_id == organization_id, table.c.id.not_in(linked))
+        .where(
+            table.c.organization_id == organization_id,
+            table.c.id.not_in(linked),
+            _not_archived(table, connection_id, platform_type),
+        )
         .limit(1)
     )
     return conn.execute(query).first() is not None
+
+
+def _not_archived(table: sa.Table, connection_id: int, platform_type: str) -> sa.ColumnElement[bool]:
+    return ~sa.exists().where(
+        archived.c.connection_id == connection_id,
+        archived.c.platform_type == platform_type,
+        archived.c.platform_id == table.c.id,
+    )
 
 
 def find_unlinked_matches(
@@ -239,7 +253,10 @@ def find_unlinked_matches(
     for part in chunks(sorted({key[0] for key in wanted}, key=repr)):
         candidates += conn.execute(
             sa.select(table.c.id, *exprs).where(
-                table.c.organization_id == organization_id, exprs[0].in_(part), unlinked
+                table.c.organization_id == organization_id,
+                exprs[0].in_(part),
+                unlinked,
+                _not_archived(table, connection_id, platform_type),
             )
         )
     found: dict[tuple[Any, ...], int] = {}
@@ -284,9 +301,13 @@ def delete(conn: sa.Connection, organization_id: int, platform_type: str, record
 def export(
     conn: sa.Connection, organization_id: int, platform_type: str, connection_id: int | None = None
 ) -> Iterator[dict[str, Any]]:
-    """Every row of a type with its CRM id (on ``connection_id``), streamed in id order."""
+    """Every row of a type with its CRM id (on ``connection_id``), streamed in id order; rows
+    archived (their CRM record deleted) are left out."""
     table = platform_table(platform_type)
-    query = sa.select(table, links.c.crm_id).where(table.c.organization_id == organization_id)
+    query = sa.select(table, links.c.crm_id).where(
+        table.c.organization_id == organization_id,
+        table.c.id.not_in(archive_ids(organization_id, platform_type, connection_id)),
+    )
     join_on = (
         (links.c.platform_id == table.c.id)
         & (links.c.platform_type == platform_type)

@@ -202,6 +202,30 @@ pending_removals = sa.Table(
     sa.PrimaryKeyConstraint("connection_id", "platform_type", "crm_id"),
 )
 
+# Platform rows whose CRM record was deleted or merged away, kept (on_crm_delete = archive):
+# left out of pushes and exports until restored. The link goes; its CRM id and base stay here.
+archived = sa.Table(
+    "crmsync_archived",
+    metadata,
+    _org_fk(),
+    _connection_fk(),
+    sa.Column("platform_type", sa.String(64), nullable=False),
+    sa.Column("platform_id", sa.BigInteger, nullable=False),
+    sa.Column("crm_object", sa.String(100), nullable=False),
+    # None for a platform child that was never in the CRM, archived with its parent.
+    sa.Column("crm_id", sa.String(64), nullable=True),
+    sa.Column("reason", sa.String(16), nullable=False),
+    sa.Column("master_crm_id", sa.String(64), nullable=True),
+    # The record this one was archived with (a supporter's gifts go with the supporter).
+    sa.Column("parent_type", sa.String(64), nullable=True),
+    sa.Column("parent_id", sa.BigInteger, nullable=True),
+    sa.Column("synced_values", sa.JSON, nullable=True),
+    sa.Column("archived_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("connection_id", "platform_type", "platform_id"),
+    sa.Index("ix_crmsync_archived_crm_id", "connection_id", "platform_type", "crm_id"),
+    sa.Index("ix_crmsync_archived_time", "organization_id", "archived_at"),
+)
+
 leases = sa.Table(
     "crmsync_leases",
     metadata,

@@ -17,7 +17,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crmsync import __version__
 from crmsync.engine.workspace import Workspace
-from crmsync.web import api_activity, api_connections, api_orgsyncs, pages_data, pages_main, pages_orgsyncs
+from crmsync.web import (
+    api_activity,
+    api_archived,
+    api_connections,
+    api_orgsyncs,
+    pages_data,
+    pages_main,
+    pages_orgsyncs,
+)
 from crmsync.web.api_kit import Api, openapi
 from crmsync.web.auth import CookiePolicy
 from crmsync.web.errors import error_response
@@ -44,7 +52,7 @@ class WebConfig:
 def api() -> Api:
     """Every API endpoint in one registry."""
     merged = Api()
-    for part in (api_connections.api, api_activity.api, api_orgsyncs.api):
+    for part in (api_connections.api, api_activity.api, api_archived.api, api_orgsyncs.api):
         merged.endpoints.extend(part.endpoints)
     return merged
 

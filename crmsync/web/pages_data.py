@@ -1,4 +1,5 @@
-"""Pages: Integration logs, Integration locks, Records (table views, record page, Resync), Why."""
+"""Pages: Integration logs, Integration locks, Archived records, Records (table views, record page,
+Resync), Why."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from crmsync.engine.push import PushReport
 from crmsync.errors import ConfigError
 from crmsync.web import schemas as s
 from crmsync.web.api_activity import get_locks_for, list_logs_for, log_detail, record_detail, resync
+from crmsync.web.api_archived import archived_for, restore_for
 from crmsync.web.api_connections import connection_row
 from crmsync.web.api_kit import validation_message
 from crmsync.web.errors import ApiError
@@ -71,6 +73,21 @@ def locks(p: Page) -> Response:
             "/locks", notice=f"Archived {count} lock{plural}; the records are queued to be pushed again"
         )
     return p.render("locks.html", locks=get_locks_for(p.workspace, None).locks)
+
+
+@page
+def archived(p: Page) -> Response:
+    if p.request.method == "POST":
+        name, key = p.field("connection"), p.field("key")
+        platform_type, _, text = key.partition(":")
+        if not text.isdigit() or int(text) > 2**53:
+            return p.back("/archived", error=f"{key!r} is not an archived record")
+        try:
+            done = restore_for(p.workspace, name, platform_type, int(text))
+        except ConfigError as exc:
+            return p.back("/archived", error=exc.message)
+        return p.back("/archived", notice=done.restored[0].message)
+    return p.render("archived.html", records=archived_for(p.workspace, None).archived)
 
 
 @page
@@ -168,6 +185,7 @@ routes = [
     Route("/logs", logs),
     Route("/logs/{entry_id}", log_entry),
     Route("/locks", locks, methods=["GET", "POST"]),
+    Route("/archived", archived, methods=["GET", "POST"]),
     Route("/integrations/{name}/records", records_index),
     Route("/integrations/{name}/records/{type}", records, methods=["GET", "POST"]),
     Route("/integrations/{name}/records/{type}/{record_id}", record, methods=["GET", "POST"]),

@@ -221,6 +221,40 @@ class ArchiveOut(BaseModel):
     archived: int
 
 
+class ArchivedOut(BaseModel):
+    key: str
+    connection: str
+    platform_type: str
+    platform_id: int
+    crm_object: str
+    crm_id: str | None
+    reason: Literal["deleted", "merged", "with_parent"]
+    master_crm_id: str | None
+    parent_type: str | None
+    parent_id: int | None
+    archived_at: datetime | None
+
+
+class ArchivedList(BaseModel):
+    archived: list[ArchivedOut]
+
+
+class ArchivedQuery(In):
+    connection: Name | None = None
+    type: Name | None = None
+
+
+class RestoredOut(BaseModel):
+    key: str
+    linked_to: str | None
+    message: str
+
+
+class RestoreOut(BaseModel):
+    restored: list[RestoredOut]
+    api_calls: int
+
+
 class RecordOut(BaseModel):
     id: int
     label: str

@@ -18,7 +18,7 @@ from crmsync.engine.push import PushReport
 from crmsync.engine.workspace import Workspace
 from crmsync.model.load import load_profile
 from crmsync.store.platform import platform_table
-from crmsync.store.tables import links
+from crmsync.store.tables import archived, links
 
 CONNECTION = "bl"
 FAST = RetryPolicy(attempts=4, base_delay=0.0, max_delay=2.0)
@@ -174,6 +174,7 @@ def platform_state(workspace: Workspace) -> dict[str, dict[str, dict[str, Any]]]
             (r.platform_type, r.platform_id): r.crm_id
             for r in conn.execute(sa.select(links.c.platform_type, links.c.platform_id, links.c.crm_id))
         }
+        kept = {(r.platform_type, r.platform_id) for r in conn.execute(sa.select(archived))}
         state: dict[str, dict[str, dict[str, Any]]] = {}
         for mapping in profile.objects:
             table = platform_table(mapping.type)
@@ -181,6 +182,8 @@ def platform_state(workspace: Workspace) -> dict[str, dict[str, dict[str, Any]]]
             rows: dict[str, dict[str, Any]] = {}
             for row in conn.execute(sa.select(table)):
                 values = dict(row._mapping)
+                if (mapping.type, values["id"]) in kept:
+                    continue  # deleted in the CRM: archived, not part of what the CRM holds
                 crm_id = crm_of.get((mapping.type, values.pop("id")), f"<unlinked {len(rows)}>")
                 for column in ("organization_id", "created_at", "updated_at"):
                     values.pop(column)

@@ -29,7 +29,7 @@ from crmsync.engine.reconcile import Reconciled, reconcile
 from crmsync.engine.workspace import Workspace
 from crmsync.errors import TransientError
 from crmsync.model.load import load_profile
-from crmsync.store import logs, push_state, records, runs
+from crmsync.store import archive, logs, push_state, records, runs
 from crmsync.store.db import reading
 from crmsync.store.tables import push_queue
 from crmsync.store.types import utcnow
@@ -397,8 +397,14 @@ def test_reconcile_after_a_screen_merge_moves_the_losers_gifts_to_the_survivor(
         entries = logs.page(conn, workspace.organization_id, data_type="supporters")
     (entry,) = [e for e in entries if e.action == "merge"]
     assert entry.message.startswith(f"merged supporters {loser_row} into {survivor_row}")
+    assert "archived supporters" in entry.message
     with workspace.engine.connect() as conn:
-        assert records.get_many(conn, workspace.organization_id, "supporters", [loser_row or 0]) == {}
+        # Merged away in the CRM, the loser's platform row is archived (restorable), not lost.
+        assert records.get_many(conn, workspace.organization_id, "supporters", [loser_row or 0])
+        kept = archive.listing(conn, workspace.organization_id, platform_type="supporters")
+        assert [(k.platform_id, k.reason, k.master_crm_id) for k in kept] == [
+            (loser_row, "merged", str(survivor))
+        ]
         moved = records.get_many(
             conn, workspace.organization_id, "transactions", sorted(g for g in gift_rows if g)
         )

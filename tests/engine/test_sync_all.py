@@ -24,7 +24,7 @@ from crmsync.emulators.salesforce.server import Emulator
 from crmsync.engine.commands import opened
 from crmsync.engine.pull import NOTHING_ENABLED, sync_all
 from crmsync.engine.workspace import Workspace
-from crmsync.store import logs, records, runs, tenancy
+from crmsync.store import archive, logs, records, runs, tenancy
 from crmsync.store.platform import platform_table
 from crmsync.store.tables import links
 
@@ -174,7 +174,10 @@ def test_edits_merges_and_deletions_made_in_the_crm(workspace: Workspace, emulat
     for gift in loser_gifts:
         assert state["transactions"].get(gift, state["pledges"].get(gift))["supporter_id"] == master_id
     with workspace.engine.connect() as conn:
-        assert not records.get_many(conn, workspace.organization_id, "supporters", [loser_platform])
+        # Kept and archived (on_crm_delete = archive), not deleted: restorable, and out of pushes.
+        assert records.get_many(conn, workspace.organization_id, "supporters", [loser_platform])
+        kept = {(k.platform_type, k.reason) for k in archive.listing(conn, workspace.organization_id)}
+        assert kept == {("supporters", "merged"), ("campaign_members", "deleted")}
         merges = logs.page(conn, workspace.organization_id, data_type="supporters", limit=100_000)
     assert any(e.action == "merge" and e.crm_id == loser_id and e.status == "processed" for e in merges)
     assert linked_ids(workspace) == {k: v for k, v in expected_ids(emulator).items() if v}

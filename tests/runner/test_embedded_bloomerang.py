@@ -18,7 +18,7 @@ from crmsync.engine.interval import NEXT_RECONCILE
 from crmsync.engine.workspace import Workspace
 from crmsync.runner.embedded import EmbeddedRunner, RunnerOptions
 from crmsync.secrets import Vault, generate_key
-from crmsync.store import capture, tenancy
+from crmsync.store import archive, capture, tenancy
 from crmsync.store.db import reading
 from crmsync.store.platform import platform_table
 from crmsync.store.types import utcnow
@@ -49,6 +49,12 @@ def _supporter_city(workspace: Workspace, person: dict[str, str]) -> str | None:
             )
         ).scalar()
     return found
+
+
+def _archived(workspace: Workspace) -> set[str | None]:
+    with reading(workspace.engine) as conn:
+        kept = archive.listing(conn, workspace.organization_id, platform_type="supporters")
+    return {k.crm_id for k in kept}
 
 
 def test_the_runner_keeps_a_bloomerang_connection_in_step(bloomerang: Emulator, tmp_path: Path) -> None:
@@ -109,9 +115,10 @@ def test_the_runner_keeps_a_bloomerang_connection_in_step(bloomerang: Emulator, 
             return bool(found["Results"])
 
         _until(pushed, "the new supporter in Bloomerang")
-        # A constituent deleted in Bloomerang goes at the next reconciliation.
+        # A constituent deleted in Bloomerang is archived at the next reconciliation (kept).
         httpx.delete(f"{bloomerang.api_url}/constituent/{someone['Id']}", headers=KEY).raise_for_status()
-        _until(lambda: _supporter_city(workspace, someone) is None, "the deletion reconciled")
+        _until(lambda: _archived(workspace) == {str(someone["Id"])}, "the deletion reconciled")
+        assert _supporter_city(workspace, someone) is not None
     finally:
         runner.shutdown()
     # The supporter, and what went with it in Bloomerang (its gifts, its subscriptions).

@@ -21,6 +21,7 @@ def test_every_screen_renders(web: Web, browser_client: tuple[TestClient, str]) 
         "/logs?tab=errors": "Errors",
         f"/logs/{entry['id']}": "Details: request, response and error",
         "/locks": "No locked records",
+        "/archived": "No archived records",
         "/integrations/sf/records/supporters": supporter["label"],
         f"/integrations/sf/records/supporters/{supporter['id']}": "Why didn't this sync?",
         "/integrations/sf/org-syncs": "Add an org sync",
