@@ -7,7 +7,11 @@ value, target and PASS/MISS:
    emulated org, p50/p99/max, at ``--rate`` changes/s for ``--seconds`` s, per backend;
 2. API calls our pusher makes for ``--donations`` new donations by as many new supporters,
    divided by the calls of a one-record-per-request pusher for the same records (measured in
-   the same run), and a check that the CRM holds exactly those records, linked right.
+   the same run), and a check that the CRM holds exactly those records, linked right;
+3. the cost of merging with the CRM: ``--merge-updates`` updates of linked supporters pushed
+   once with no CRM change since the last sync, then again with 10% of those supporters also
+   edited in Salesforce meanwhile; the API calls of the second push over the first, and a
+   check that no edit of either side was lost.
 
 Three kinds of process: this one (it writes the platform changes and measures), the
 emulator (``--role emulator``: the real emulator app, seeded, with a journal that notes the
@@ -63,7 +67,7 @@ from crmsync.emulators.salesforce.app import create_app
 from crmsync.emulators.salesforce.records import Row
 from crmsync.emulators.salesforce.server import prepare_state
 from crmsync.emulators.salesforce.state import EmulatorState
-from crmsync.engine.commands import run_sync_all, run_watch
+from crmsync.engine.commands import run_push, run_sync_all, run_watch
 from crmsync.engine.pusher import DrainResult
 from crmsync.engine.workspace import Workspace
 from crmsync.secrets import KEY_ENV, Vault, generate_key
@@ -81,6 +85,8 @@ PASSWORD = "emulator-password"
 SEED = 1  # the seed `crmsync emulate --seed npsp:N` uses
 TARGET_P99_MS = 500.0
 TARGET_RATIO = 0.05
+TARGET_MERGE = 1.1
+MERGE_SHARE = 0.10
 # Share of each kind of change in the latency run (the rest are updates of linked supporters).
 NEW_SUPPORTER_SHARE = 0.55
 GIFT_SHARE = 0.15
@@ -821,6 +827,93 @@ def naive_push(bench: Platform, base_url: str, donations: list[Donation]) -> int
     return written
 
 
+# --------------------------------------------------------------------------- 3. merging
+
+
+@dataclass
+class MergeCost:
+    backend: str
+    updates: int
+    crm_edits: int
+    plain: dict[str, int]
+    merged: dict[str, int]
+    seconds: tuple[float, float]
+    lost: list[str]
+
+    @property
+    def ratio(self) -> float:
+        return self.merged["total"] / self.plain["total"] if self.plain.get("total") else float("nan")
+
+
+def measure_merge(bench: Platform, emulator: EmulatorProcess, args: argparse.Namespace) -> MergeCost:
+    """Push ``--merge-updates`` phone edits twice: alone, then with 10% also edited in Salesforce."""
+    pools = linked_pools(bench)
+    rng = random.Random(13)
+    chosen = [s for s, _ in rng.sample(pools.supporters, min(args.merge_updates, len(pools.supporters)))]
+    contacts = bench.crm_ids("supporters")
+
+    def push_round(tag: str, crm_edits: list[int]) -> tuple[dict[str, int], float]:
+        with bench.engine.begin() as conn:
+            records.update_many(
+                conn, bench.org, "supporters", [(s, {"phone": f"{MARKER}{tag}{s}"}) for s in chosen]
+            )
+        for supporter in crm_edits:
+            # A person edits the contact in Salesforce: not pulled yet when the push comes.
+            body = {"fields": {"Title": f"Salesforce {tag}{supporter}"}}
+            emulator.http.patch(
+                f"/__emulator__/records/Contact/{contacts[supporter]}", json=body
+            ).raise_for_status()
+        before = emulator.stats()
+        started = time.monotonic()
+        report = run_push(bench.workspace, CONNECTION)
+        seconds = time.monotonic() - started
+        if report.count("pushed") != len(chosen):
+            raise RuntimeError(f"the merge round pushed {report.count('pushed')} of {len(chosen)} supporters")
+        return calls_delta(before["api_calls"], emulator.stats()["api_calls"]), seconds
+
+    plain, plain_seconds = push_round("A", [])
+    edited = rng.sample(chosen, int(len(chosen) * MERGE_SHARE))
+    merged, merged_seconds = push_round("B", edited)
+    # Nothing lost: every platform phone reached Salesforce, every Salesforce title survived and
+    # reached the platform.
+    crm = {r["Platform_Id__c"]: r for r in emulator.rows("Contact", ["Platform_Id__c", "Phone", "Title"])}
+    with reading(bench.engine) as conn:
+        rows = records.get_many(conn, bench.org, "supporters", chosen)
+    lost = []
+    for supporter in chosen:
+        contact = crm.get(f"supporters:{supporter}", {})
+        if contact.get("Phone") != f"{MARKER}B{supporter}":
+            lost.append(f"supporters:{supporter} phone in Salesforce is {contact.get('Phone')!r}")
+    for supporter in edited:
+        title = f"Salesforce B{supporter}"
+        if crm.get(f"supporters:{supporter}", {}).get("Title") != title:
+            lost.append(f"supporters:{supporter}: Salesforce's title was overwritten")
+        if rows[supporter]["title"] != title:
+            lost.append(f"supporters:{supporter}: Salesforce's title did not reach the platform")
+    return MergeCost(
+        bench.backend, len(chosen), len(edited), plain, merged, (plain_seconds, merged_seconds), lost
+    )
+
+
+def print_merge(result: MergeCost) -> None:
+    for name, calls, seconds in (
+        ("no CRM change", result.plain, result.seconds[0]),
+        (f"{result.crm_edits} also edited in Salesforce", result.merged, result.seconds[1]),
+    ):
+        detail = ", ".join(f"{k} {v}" for k, v in sorted(calls.items()) if k != "total")
+        print(
+            f"    {result.updates} updates, {name}: {calls['total']} API calls ({detail}) in {seconds:.1f} s"
+        )
+    print(f"    ratio {result.merged['total']} / {result.plain['total']} = {result.ratio:.3f}")
+    for problem in result.lost[:10]:
+        print(f"      LOST: {problem}")
+    if not result.lost:
+        print(
+            "    checked: every platform phone is in Salesforce, every Salesforce title survived and reached "
+            "the platform"
+        )
+
+
 # --------------------------------------------------------------------------- orchestration
 
 
@@ -829,6 +922,7 @@ class BackendResult:
     backend: str
     latency: Latency | None = None
     efficiency: Efficiency | None = None
+    merge: MergeCost | None = None
     skipped: str | None = None
 
 
@@ -859,10 +953,16 @@ def run_backend(backend: str, args: argparse.Namespace, root: Path, log_dir: Pat
             print(f"  latency: {args.rate:g} changes/s for {args.seconds:g} s, pusher in its own process ...")
             latency = measure_latency(bench, emulator, args, log_dir)
             print_latency(latency, args)
+            print(
+                f"  merging: {args.merge_updates} supporter updates, then again with 10% edited "
+                "in Salesforce ..."
+            )
+            merge = measure_merge(bench, emulator, args)
+            print_merge(merge)
             print(f"  API calls: {args.donations} new donations by new supporters ...")
             efficiency = measure_efficiency(bench, emulator, args, log_dir)
             print_efficiency(efficiency)
-            return BackendResult(backend, latency, efficiency)
+            return BackendResult(backend, latency, efficiency, merge)
     finally:
         emulator.stop()
 
@@ -964,6 +1064,13 @@ def summary(results: list[BackendResult]) -> None:
                 f"{eff.donations} each",
                 passed=not eff.problems,
             )
+        if result.merge is not None:
+            cost = result.merge
+            value = f"{cost.ratio:.3f} ({cost.merged['total']} / {cost.plain['total']})"
+            line(
+                f"calls with 10% CRM edits / without, {b}", value, "<= 1.1", passed=cost.ratio <= TARGET_MERGE
+            )
+            line(f"edits lost (either side), {b}", str(len(cost.lost)), "0", passed=not cost.lost)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -975,6 +1082,9 @@ def main(argv: list[str] | None = None) -> int:
         "--writers", type=int, default=1, help="threads writing the latency run's changes (default 1)"
     )
     parser.add_argument("--donations", type=int, default=1000, help="donations for the API-call ratio")
+    parser.add_argument(
+        "--merge-updates", type=int, default=1000, help="supporter updates for the merge cost (default 1000)"
+    )
     parser.add_argument(
         "--org-records", type=int, default=10_000, help="size of the seeded org (default 10000)"
     )

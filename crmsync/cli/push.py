@@ -118,7 +118,7 @@ def locks(ctx: typer.Context, connection: ConnectionOption = None, as_json: Json
     """List locked records with their last error (``locks archive TYPE:ID...`` clears them)."""
     if ctx.invoked_subcommand is not None:
         return
-    from crmsync.engine.commands import list_locks
+    from crmsync.engine.locks import list_locks
 
     workspace = open_workspace(ctx, configured=False)
     try:
@@ -149,7 +149,7 @@ def archive(
     connection: ConnectionOption = None,
 ) -> None:
     """Clear locks; the records are pushed again."""
-    from crmsync.engine.commands import archive_locks
+    from crmsync.engine.locks import archive_locks
 
     workspace = open_workspace(ctx, configured=False)
     try:

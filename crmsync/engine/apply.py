@@ -55,6 +55,8 @@ class Scope:
     # Compare every record read with its platform row, even one whose version was applied
     # (a Full Fetch: it puts right what drifted on the platform).
     full: bool = False
+    # The run the work belongs to (its log entries name it).
+    run_id: int | None = None
 
     def flows(self, mapping: ObjectMapping) -> dict[str, Flow]:
         """Which way each column of ``mapping`` flows in this work."""
@@ -99,8 +101,8 @@ class Prepared:
     known: dict[str, Link]
     # The fresh records that map and resolve; platform_id set where a link exists.
     rows: list[Row]
-    # (CRM id, message) of the records that do not, each with its entry in result.logs.
-    failures: list[tuple[str, str]]
+    # The records that do not, with the entries to log for them (see crmsync.store.retries).
+    failures: list[retries.Failure]
     result: PageResult
     # Parents taken from pages not written yet (type -> CRM id -> platform id), see prepare.
     assumed: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -168,15 +170,14 @@ def prepare(
     parents = lookups.parents(conn, org, cid, mapping, candidates, unwritten or {}, assumed)
     resolver = lookups.Lookups(mapping, parents)
     rows: list[Row] = []
-    failures: list[tuple[str, str]] = []
+    failures: list[retries.Failure] = []
     for record in candidates:
         try:
             values = pulled.values(record.values)
             resolver.resolve(record, values)
         except RecordError as exc:
-            failures.append((record.id, exc.message))
-            result.logs.append(pull_entries.failed(mapping, record, exc))
-            if exc.code == "PARENT_MISSING":
+            failures.append(pull_entries.failure(mapping, record, exc))
+            if exc.code == retries.PARENT_MISSING:
                 result.counts.skipped += 1
             else:
                 result.counts.failed += 1
@@ -209,14 +210,15 @@ def note_outcome(
     scope: Scope,
     mapping: ObjectMapping,
     written: Sequence[str],
-    failures: Sequence[tuple[str, str]],
+    failures: Sequence[retries.Failure],
 ) -> None:
-    """Records written (by CRM id) wait no more; failed ones are fetched again on the next pull."""
+    """Records written (by CRM id) wait no more; failed ones are logged (once per reason) and
+    fetched again on a later pull (see crmsync.store.retries)."""
     org, cid = scope.organization_id, scope.connection_id
     # Almost always nothing waits: one indexed probe instead of deleting by every id of the page.
     if written and retries.any_waiting(conn, org, cid, mapping.type):
         retries.clear_failures(conn, org, cid, mapping.type, written)
-    retries.note_failures(conn, org, cid, mapping.type, failures)
+    retries.note_failures(conn, org, cid, mapping.type, failures, run_id=scope.run_id)
 
 
 def _maybe_fresh(record: CrmRecord, link: links.Link | None) -> bool:
@@ -348,9 +350,8 @@ def _write(conn: sa.Connection, scope: Scope, mapping: ObjectMapping, prepared: 
     for row, written, error in _guarded(conn, org, mapping, writes):
         if error:
             result.counts.failed += 1
-            failures.append((row.record.id, error))
-            result.logs.append(
-                pull_entries.failed(mapping, row.record, RecordError(error, code="PLATFORM_REJECTED"))
+            failures.append(
+                pull_entries.failure(mapping, row.record, RecordError(error, code="PLATFORM_REJECTED"))
             )
             continue
         assert row.platform_id is not None

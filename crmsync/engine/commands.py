@@ -22,9 +22,8 @@ from crmsync.engine.restore import RestoreResult, restore
 from crmsync.engine.stamp import StampResult, stamp_ids
 from crmsync.engine.workspace import Workspace
 from crmsync.errors import ConfigError
-from crmsync.store import archive, logs, push_state
+from crmsync.store import archive
 from crmsync.store.db import reading
-from crmsync.store.logs import LogEntry
 
 
 @dataclass
@@ -205,57 +204,6 @@ def run_stamp_ids(
     """Write platform ids onto linked CRM records that lack them."""
     with opened(workspace, connection, retry=retry, run=patience.STAMPS, observer=observer) as session:
         return stamp_ids(workspace.engine, session.scope, session.connector)
-
-
-def list_locks(workspace: Workspace, connection: str | None = None) -> list[push_state.Lock]:
-    """Locked records with their last error, newest first."""
-    connection_id = workspace.connection(connection).id if connection else None
-    with reading(workspace.engine) as conn:
-        return push_state.locks(conn, workspace.organization_id, connection_id)
-
-
-def archive_locks(workspace: Workspace, keys: Sequence[str], connection: str | None = None) -> int:
-    """Clear locks named ``type:id``; the next sweep (or change) retries those records."""
-    wanted: set[tuple[str, int]] = set()
-    for key in keys:
-        platform_type, _, text = key.partition(":")
-        if not text.isdigit():
-            raise ConfigError(
-                f"{key!r} is not a lock name; write TYPE:ID, e.g. supporters:42 (see `crmsync locks`)"
-            )
-        wanted.add((platform_type, int(text)))
-    found = [
-        lock for lock in list_locks(workspace, connection) if (lock.platform_type, lock.platform_id) in wanted
-    ]
-    missing = wanted - {(lock.platform_type, lock.platform_id) for lock in found}
-    if missing:
-        names = ", ".join(f"{t}:{i}" for t, i in sorted(missing))
-        raise ConfigError(f"no lock named {names}; `crmsync locks` lists them")
-    with workspace.engine.begin() as conn:
-        for lock in found:
-            record = (lock.platform_type, lock.platform_id)
-            push_state.clear_failures(conn, workspace.organization_id, lock.connection_id, [record])
-            # Linked records are not in the sweep's scope: queue them so the pusher retries.
-            push_state.enqueue(
-                conn, workspace.organization_id, lock.connection_id, [(*record, "upsert", None)]
-            )
-            logs.write(
-                conn,
-                workspace.organization_id,
-                [
-                    LogEntry(
-                        data_type=lock.platform_type,
-                        action="push",
-                        direction="push",
-                        status="pending",
-                        message=f"lock archived by an administrator; {lock.key} is queued to be pushed again",
-                        platform_id=lock.platform_id,
-                    )
-                ],
-                connection_id=lock.connection_id,
-                run_id=None,
-            )
-    return len(found)
 
 
 def list_archived(

@@ -17,6 +17,8 @@ class Counts:
     failed: int = 0
     deleted: int = 0
     merged: int = 0
+    # Arrived but kept out of the section by a filter (its parent's, the team's): noted, not a problem.
+    left_out: int = 0
 
     def add(self, other: Counts) -> None:
         """Add ``other`` into this."""

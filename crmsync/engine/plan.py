@@ -60,7 +60,7 @@ from crmsync.engine.apply import (
     prepare,
 )
 from crmsync.model.profile import ObjectMapping
-from crmsync.store import bulk, capture, links, logs, records
+from crmsync.store import bulk, capture, links, logs, records, retries
 from crmsync.store.links import Version
 from crmsync.store.platform import platform_table
 
@@ -79,7 +79,7 @@ class PagePlan:
     rest: list[bulk.Statement]
     gone: list[CrmRecord]
     created: list[str]
-    failures: list[tuple[str, str]]
+    failures: list[retries.Failure]
     # What the plan was made on.
     versions: dict[str, Version]
     ids: list[int] = field(default_factory=list)

@@ -17,6 +17,7 @@ from functools import partial
 from sqlalchemy.engine import Engine
 
 from crmsync.connectors.base import Connector, CrmRecord, ObjectInfo, Page, ReadRequest
+from crmsync.engine import pull_entries
 from crmsync.engine.apply import Scope, apply_page
 from crmsync.engine.collector import fewer_collections
 from crmsync.engine.counts import Counts
@@ -125,7 +126,7 @@ def sync_all(
     if interrupted:
         observer.note("resuming an interrupted run from its last checkpoint")
     # Fields flow as the toggles say now; a Full Fetch compares every record with its row.
-    scope = replace(scope, toggles=toggles, full=options.full)
+    scope = replace(scope, toggles=toggles, full=options.full, run_id=run_id)
     run = _Run(engine, scope, connector, options, observer, run_id, owner, utcnow(), connector.api_calls)
     # One run reads each list once where the CRM serves several objects from it (Bloomerang).
     with connector.shared_reads(), leases.kept(engine, cid, owner):
@@ -165,18 +166,43 @@ def sync_all(
             if run.errors:
                 first = next(iter(run.errors.values()))
                 return _finish(run, runs.FAILED, f"{len(run.errors)} objects failed; first: {first.message}")
-            problems = sum(c.problems for c in run.counts.values())
-            if problems:
-                return _finish(
-                    run, runs.PARTIAL, f"{problems} records failed or were skipped; see the error log"
-                )
-            return _finish(run, runs.SUCCEEDED, "all records are in step")
+            with reading(engine) as conn:
+                notes = retries.outstanding(conn, org, cid, sorted(pulled))
+            return _finish(run, *_outcome(run.counts, notes))
         except CrmsyncError as exc:
             _finish(run, runs.FAILED, exc.message)
             raise
         finally:
             with engine.begin() as conn:
                 leases.release(conn, cid, owner)
+
+
+def _outcome(counts: dict[str, Counts], notes: dict[str, int]) -> tuple[str, str]:
+    """The status and message of a run that went through: "in step" only when it is true.
+
+    ``notes``: the records of the run's types still not in step afterwards, by why (see
+    crmsync.store.retries.outstanding), including those this run did not read again.
+    """
+    failed = sum(c.failed for c in counts.values())
+    skipped = sum(c.skipped for c in counts.values())
+    behind = [
+        f"{n} {what}"
+        for key, what in (
+            ("waiting", "wait for a parent"),
+            ("failing", "failed and are tried again later"),
+            ("locked", "are locked after failing 3 times (`crmsync locks`)"),
+            ("left_out", "are left out by filters"),
+        )
+        if (n := notes.get(key, 0))
+    ]
+    why = "; `crmsync logs --status error` and `--status skipped` say why"
+    if failed or skipped:
+        parts = [f"{failed} records failed"] if failed else []
+        parts += [f"{skipped} were skipped (a parent is missing)"] if skipped else []
+        return runs.PARTIAL, f"{'; '.join(parts)}{why}"
+    if behind:
+        return runs.SUCCEEDED, f"every other record is in step; {', '.join(behind)}{why}"
+    return runs.SUCCEEDED, "all records are in step"
 
 
 def _finish(run: _Run, status: str, message: str) -> RunResult:
@@ -255,9 +281,9 @@ def _pull_object(
     if request.ids is not None:
         _apply_pages(run, writer, mapping, counts, pages, checkpoint=False)
     else:
-        # Records that failed in earlier runs, to fetch again after this pass (usually none).
+        # Records that failed or wait for a parent, to fetch again after this pass (usually none).
         with reading(run.engine) as conn:
-            waiting = retries.failures(conn, org, cid, mapping.type, before=run.started)
+            waiting = retries.any_waiting(conn, org, cid, mapping.type)
         _apply_pages(run, writer, mapping, counts, pages, checkpoint=True)
         writer.submit(
             partial(_finish_pass, run, mapping, request), then=_nothing, tag=mapping.type, light=True
@@ -298,6 +324,14 @@ def _apply_pages(
         sources = sources_for(conn, run.scope, mapping.object)
         # A first pull of this type has no links to look up for its pages (see plan).
         linked = links.any_linked(conn, run.scope.organization_id, run.scope.connection_id, mapping.type)
+        # Records that failed or were left out before (usually none): read again unchanged on a
+        # pass, they wait for their retry (see crmsync.store.retries) rather than fail again. A
+        # Full Fetch tries everything it reads.
+        noted = (
+            checkpoint
+            and not run.options.full
+            and retries.any_waiting(conn, run.scope.organization_id, run.scope.connection_id, mapping.type)
+        )
     # The parents' types: what the pages' lookups read is written first, or planned.
     parents = {target.type for lookup in mapping.lookups for target in lookup.targets}
     # A section reads its parents' links itself (see in_section): they must be written.
@@ -308,13 +342,14 @@ def _apply_pages(
         unwritten = None if written_first else _unwritten_links(run, parents)
         if unwritten is None:
             writer.wait(tags=parents)
+        fresh, held = _not_noted(run, mapping, page.records) if noted else (page.records, 0)
         # Sections that only send, and records whose parents a filter keeps out (usually neither).
-        records = in_section(
+        records, left = in_section(
             run.engine,
             run.scope,
             run.connector,
             mapping,
-            page.records,
+            fresh,
             run.options.filters,
             linked_only=mapping.type in run.linked_only,
         )
@@ -333,7 +368,18 @@ def _apply_pages(
             promised = max(promised, plan.ids[-1])
         run.unwritten.append((mapping.type, plan))
         writer.submit(
-            partial(_write_page, run, mapping, counts, page, records, plan, sources, checkpoint=checkpoint),
+            partial(
+                _write_page,
+                run,
+                mapping,
+                counts,
+                page,
+                records,
+                plan,
+                sources,
+                (left, held),
+                checkpoint=checkpoint,
+            ),
             then=partial(_page_written, run, mapping, counts, page.total),
             tag=mapping.type,
         )
@@ -347,6 +393,7 @@ def _write_page(
     records: list[CrmRecord],
     plan: PagePlan | None,
     sources: list[DataSource],
+    set_aside: tuple[list[tuple[CrmRecord, str, str]], int],
     *,
     checkpoint: bool,
 ) -> None:
@@ -357,6 +404,13 @@ def _write_page(
             result = apply_plan(conn, run.scope, plan)
         else:
             result = apply_page(conn, run.scope, mapping, records)
+        left, held = set_aside
+        if left:
+            notes = [pull_entries.left_out(mapping, record, parent, why) for record, parent, why in left]
+            retries.note_failures(conn, org, cid, mapping.type, notes, run_id=run.run_id)
+            result.counts.left_out += len(left)
+        result.counts.fetched += len(left) + held
+        result.counts.unchanged += held
         if sources:
             result.logs.extend(route(conn, run.scope, sources, page.records))
         counts.add(result.counts)
@@ -375,6 +429,16 @@ def _write_page(
         progress = {k: v.as_dict() for k, v in dict(run.counts).items()}
         runs.save_progress(conn, org, run.run_id, progress, run.api_calls)
         leases.renew(conn, cid, run.owner)
+
+
+def _not_noted(run: _Run, mapping: ObjectMapping, page: list[CrmRecord]) -> tuple[list[CrmRecord], int]:
+    """The page without the records noted in this version (failed or left out before), and how
+    many those were."""
+    org, cid = run.scope.organization_id, run.scope.connection_id
+    with reading(run.engine) as conn:
+        noted = retries.failed_versions(conn, org, cid, mapping.type, [r.id for r in page if not r.deleted])
+    kept = [r for r in page if r.deleted or r.id not in noted or noted[r.id] != r.modstamp]
+    return kept, len(page) - len(kept)
 
 
 def _unwritten_links(run: _Run, types: set[str]) -> dict[str, dict[str, int]] | None:
@@ -398,10 +462,12 @@ def _page_written(run: _Run, mapping: ObjectMapping, counts: Counts, total: int 
 def _retry_failed(
     run: _Run, writer: PageWriter[None], mapping: ObjectMapping, counts: Counts, request: ReadRequest
 ) -> None:
-    """Fetch again the records that failed in earlier runs (their parents may exist now)."""
+    """Fetch again the records that failed in earlier runs and are due: their parent arrived, or
+    enough pulls went by (1, 2, 4 ...); locked ones and those a filter keeps out are not."""
     org, cid = run.scope.organization_id, run.scope.connection_id
-    with reading(run.engine) as conn:
-        waiting = retries.failures(conn, org, cid, mapping.type, before=run.started)
+    parent_types = [t.type for lookup in mapping.lookups for t in lookup.targets]
+    with run.engine.begin() as conn:
+        waiting = retries.due(conn, org, cid, mapping.type, parent_types, before=run.started)
     if not waiting:
         return
     again = ReadRequest(

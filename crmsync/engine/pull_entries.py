@@ -12,6 +12,7 @@ from crmsync.engine.conflicts import Conflict, Undecided
 from crmsync.errors import RecordError
 from crmsync.model.profile import ObjectMapping
 from crmsync.store.logs import LogEntry
+from crmsync.store.retries import LEFT_OUT, PARENT_MISSING, Failure
 
 
 def created(mapping: ObjectMapping, record: CrmRecord, platform_id: int) -> LogEntry:
@@ -93,17 +94,37 @@ def restored(mapping: ObjectMapping, crm_id: str, platform_id: int) -> LogEntry:
     )
 
 
-def failed(mapping: ObjectMapping, record: CrmRecord, exc: RecordError) -> LogEntry:
-    """A record that was not applied, with the reason and what to fix."""
-    return LogEntry(
+def failure(mapping: ObjectMapping, record: CrmRecord, exc: RecordError) -> Failure:
+    """A record that was not applied: the reason, and what to fix (a missing parent is a skip)."""
+    waiting = exc.code == PARENT_MISSING
+    entry = LogEntry(
         data_type=mapping.type,
         action="pull",
         direction="pull",
-        status="error",
+        status="skipped" if waiting else "error",
         message=exc.message,
         crm_id=record.id,
         details={"code": exc.code, "fields": list(exc.fields), **exc.details},
     )
+    parent = exc.details.get("parent_id") if waiting else None
+    return Failure(
+        record.id, exc.code or "RECORD_ERROR", entry, str(parent) if parent else None, record.modstamp
+    )
+
+
+def left_out(mapping: ObjectMapping, record: CrmRecord, parent: str, reason: str) -> Failure:
+    """A record that arrived but does not belong to its section, and why: noted once, not retried."""
+    entry = LogEntry(
+        data_type=mapping.type,
+        action="pull",
+        direction="pull",
+        status="skipped",
+        message=f"left out {mapping.object} {record.id}: {reason}",
+        crm_id=record.id,
+        details={"code": LEFT_OUT},
+    )
+    # Noted with the parent that keeps it out: should that parent come in, so does the record.
+    return Failure(record.id, LEFT_OUT, entry, parent, record.modstamp)
 
 
 @lru_cache(maxsize=256)

@@ -87,7 +87,7 @@ def reconcile(
                         )
                     ).scalars()
                 )
-                waiting = set(retries.failures(conn, org, cid, mapping.type, before=None))
+                waiting = set(retries.known(conn, org, cid, mapping.type))
             gone = sorted(linked - listed)
             if gone:
                 gone_by_type[mapping.type] = gone

@@ -21,7 +21,7 @@ from crmsync.errors import ConfigError
 from crmsync.model.customize import SectionDirection
 from crmsync.model.order import pull_order, pull_steps
 from crmsync.model.profile import Condition, Lookup, LookupTarget, ObjectMapping, Profile
-from crmsync.store import links
+from crmsync.store import links, retries
 from crmsync.store.db import reading
 from crmsync.store.platform import platform_table
 from crmsync.store.tables import links as links_table
@@ -106,40 +106,78 @@ def in_section(
     filters: Mapping[str, tuple[Condition, ...]],
     *,
     linked_only: bool,
-) -> list[CrmRecord]:
-    """The records of a page that belong to the section, read before the page is applied.
+) -> tuple[list[CrmRecord], list[tuple[CrmRecord, str, str]]]:
+    """The records of a page that belong to the section, read before the page is applied, and
+    those left out with the parent that keeps them out, and why.
 
     With ``linked_only`` (a section that only sends), the live records already linked. And a
     record whose parent is missing from the platform because a filter keeps that parent out
     of its section (checked with the CRM, one query per lookup and page) is left out, as the
     section's own filter would leave it out if SOQL could say so (Task.WhatId, Note.ParentId
-    are polymorphic): it is not an error, and it is not fetched again and again.
+    are polymorphic): it is not an error, and it is not fetched again and again, but it is
+    noted once with the reason (a contact owned by a user outside the team).
     """
-    if not linked_only and not any(filters.get(t.type) for lk in mapping.lookups for t in lk.targets):
-        return records
     org, cid = scope.organization_id, scope.connection_id
+    parent_types = {t.type for lookup in mapping.lookups for t in lookup.targets}
+    with reading(engine) as conn:
+        # Parents a filter left out before: their children are left out with them.
+        kept_out = {t for t in parent_types if retries.any_left_out(conn, org, cid, t)}
+    if not linked_only and not kept_out and not any(filters.get(t) for t in parent_types):
+        return records, []
     unresolved: list[tuple[Lookup, set[str]]] = []
+    outside: dict[str, str] = {}
     with reading(engine) as conn:
         if linked_only:
             live = [r for r in records if not r.deleted]
             known = links.platform_ids(conn, org, cid, mapping.type, [r.id for r in live])
-            return [r for r in live if r.id in known]
+            return [r for r in live if r.id in known], []
         for lookup in mapping.lookups:
-            if not all(filters.get(t.type) for t in lookup.targets):
+            filtered = all(filters.get(t.type) for t in lookup.targets)
+            noted = [t.type for t in lookup.targets if t.type in kept_out]
+            if not filtered and not noted:
                 continue
             wanted = sorted({str(v) for r in records if not r.deleted and (v := r.values.get(lookup.crm))})
             missing = set(wanted)
             for target in lookup.targets:
                 missing -= set(links.platform_ids(conn, org, cid, target.type, wanted))
-            if missing:
+            for parent_type in noted:
+                for parent, why in retries.left_out_reasons(
+                    conn, org, cid, parent_type, sorted(missing)
+                ).items():
+                    outside[parent] = f"its {lookup.crm} {parent} was left out too ({why})"
+                    missing.discard(parent)
+            if missing and filtered:
                 unresolved.append((lookup, missing))
     # Asked once the database is let go: no transaction stays open during a CRM call.
-    outside: set[str] = set()
     for lookup, missing in unresolved:
-        outside |= missing - _meeting(connector, scope.profile, lookup.targets, missing, filters)
+        beyond = missing - _meeting(connector, scope.profile, lookup.targets, missing, filters)
+        outside.update({parent: _why_out(scope.profile, lookup, parent, filters) for parent in beyond})
     if not outside:
-        return records
-    return [r for r in records if not any(str(r.values.get(lk.crm)) in outside for lk in mapping.lookups)]
+        return records, []
+    kept: list[CrmRecord] = []
+    left: list[tuple[CrmRecord, str, str]] = []
+    for record in records:
+        parents = (str(record.values.get(lookup.crm)) for lookup in mapping.lookups)
+        keeper = next((p for p in parents if p in outside), None)
+        if keeper is None or record.deleted:
+            kept.append(record)
+        else:
+            left.append((record, keeper, outside[keeper]))
+    return kept, left
+
+
+def _why_out(
+    profile: Profile, lookup: Lookup, parent: str, filters: Mapping[str, tuple[Condition, ...]]
+) -> str:
+    """Why a record pointing to ``parent`` through ``lookup`` is left out of its section."""
+    sections_ = " or ".join(profile.mapping(t.type).label_text for t in lookup.targets)
+    conditions = "; ".join(
+        f"{c.field} {c.op} {c.value!r}" for t in lookup.targets for c in filters.get(t.type, ())
+    )
+    return (
+        f"its {lookup.crm} {parent} is not among the {sections_} synced, which the filter "
+        f"({conditions}) keeps out; widen that filter to sync it"
+    )
 
 
 def _meeting(

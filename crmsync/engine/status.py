@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from crmsync.engine.workspace import Workspace
-from crmsync.store import org_syncs, push_state, runs, tenancy
+from crmsync.store import org_syncs, push_state, retries, runs, tenancy
 from crmsync.store.db import reading
 
 
@@ -49,7 +49,7 @@ def status(workspace: Workspace) -> dict[str, Any]:
                         }
                         for s in syncs
                     ],
-                    "locks": len(push_state.locks(conn, org, row.id)),
+                    "locks": len(push_state.locks(conn, org, row.id)) + len(retries.locks(conn, org, row.id)),
                     "queue_depth": push_state.depth(conn, org, row.id),
                     "error_total": sum(s.error_total for s in syncs),
                 }

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from crmsync.store import bulk
 from crmsync.store.tables import log_entries
 from crmsync.store.types import utcnow
+from crmsync.textcap import STORED, capped
 
 Action = Literal["create", "update", "delete", "merge", "pull", "push"]
 Status = Literal["processed", "error", "pending", "skipped"]
@@ -67,6 +68,39 @@ def write(
         insert_statements(
             bulk.Target.of(conn), organization_id, entries, connection_id=connection_id, run_id=run_id
         ),
+    )
+
+
+def write_one(
+    conn: sa.Connection,
+    organization_id: int,
+    entry: LogEntry,
+    *,
+    connection_id: int | None,
+    run_id: int | None,
+) -> int:
+    """Append one entry and return its id (for an entry a later repeat updates)."""
+    values = {**entry._asdict(), **_written_by(organization_id, connection_id, run_id)}
+    return int(conn.execute(log_entries.insert().values(**values).returning(log_entries.c.id)).scalar_one())
+
+
+def note_repeat(
+    conn: sa.Connection, organization_id: int, entry_id: int, message: str, times: int, when: datetime
+) -> None:
+    """Say on an entry that what it reports happened again: how often, and when last."""
+    details = conn.execute(
+        sa.select(log_entries.c.details).where(
+            log_entries.c.organization_id == organization_id, log_entries.c.id == entry_id
+        )
+    ).scalar()
+    conn.execute(
+        log_entries.update()
+        .where(log_entries.c.organization_id == organization_id, log_entries.c.id == entry_id)
+        .values(
+            # The count stays in sight: the message is capped before it, not after.
+            message=f"{capped(message, STORED - 120)} (seen {times} times, last at {when:%Y-%m-%d %H:%M} UTC)",
+            details={**(details or {}), "times": times, "last_seen": when.isoformat()},
+        )
     )
 
 

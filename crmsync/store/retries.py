@@ -1,4 +1,5 @@
-"""Work a pull owes: records to fetch again (they failed) and removals to apply at the end."""
+"""Work a pull owes: records to fetch again (they failed, or wait for a parent), locks, records a
+filter keeps out (noted once), and removals to apply at the end."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from crmsync.store import logs
 from crmsync.store.links import chunks
-from crmsync.store.tables import pending_removals, pull_retries
+from crmsync.store.logs import LogEntry
+from crmsync.store.tables import links, pending_removals, pull_retries
 from crmsync.store.types import utcnow
+from crmsync.textcap import capped
 
 
 @dataclass(frozen=True)
@@ -22,22 +26,65 @@ class Removal:
     master_crm_id: str | None
 
 
+# Consecutive failures that lock a record; PARENT_MISSING and LEFT_OUT never lock.
+LOCK_AFTER = 3
+PARENT_MISSING = "PARENT_MISSING"
+# A record that arrived but does not belong to its section (a filter, the team, its owner).
+LEFT_OUT = "LEFT_OUT"
+# The longest wait between two attempts, in pulls.
+MOST_SKIPPED = 1024
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A record a pull did not apply: why, and the entry to log the first time this reason is seen."""
+
+    crm_id: str
+    code: str
+    entry: LogEntry
+    waiting_for: str | None = None
+    # The version that failed, as the CRM stamped it.
+    modstamp: str | None = None
+
+
+@dataclass(frozen=True)
+class PullLock:
+    """A record that failed to apply on three pulls in a row."""
+
+    connection_id: int
+    platform_type: str
+    crm_id: str
+    attempts: int
+    reason: str
+    code: str | None
+    last_failed_at: datetime
+    locked_at: datetime
+
+    @property
+    def key(self) -> str:
+        """``pull:type:crm_id``, as the CLI and the console name it."""
+        return f"pull:{self.platform_type}:{self.crm_id}"
+
+
 def note_failures(
     conn: sa.Connection,
     organization_id: int,
     connection_id: int,
     platform_type: str,
-    failures: Sequence[tuple[str, str]],
+    failures: Sequence[Failure],
+    *,
+    run_id: int | None,
 ) -> None:
-    """Remember (crm_id, reason) records to fetch again on the next pull."""
+    """Remember records that did not apply, with their log entries: a new reason gets an entry, a
+    repeat of the same one updates it (a count and a time), three failures in a row lock."""
     if not failures:
         return
     now = utcnow()
-    existing = {
-        r.crm_id: r.attempts
-        for part in chunks([crm_id for crm_id, _ in failures])
+    known = {
+        r.crm_id: r
+        for part in chunks([f.crm_id for f in failures])
         for r in conn.execute(
-            sa.select(pull_retries.c.crm_id, pull_retries.c.attempts).where(
+            sa.select(pull_retries).where(
                 pull_retries.c.organization_id == organization_id,
                 pull_retries.c.connection_id == connection_id,
                 pull_retries.c.platform_type == platform_type,
@@ -45,16 +92,50 @@ def note_failures(
             )
         )
     }
-    for crm_id, reason in failures:
-        if crm_id in existing:
+    for failure in failures:
+        row = known.get(failure.crm_id)
+        attempts = row.attempts + 1 if row is not None else 1
+        lockable = failure.code not in (PARENT_MISSING, LEFT_OUT)
+        locked_at = row.locked_at if row is not None and row.locked_at is not None else None
+        newly_locked = locked_at is None and lockable and attempts >= LOCK_AFTER
+        if newly_locked:
+            locked_at = now
+        message = failure.entry.message
+        lock_note = (
+            f"; locked after {attempts} failures in a row: it is not fetched again until an administrator "
+            "archives the lock (crmsync locks)"
+            if newly_locked
+            else ""
+        )
+        # Compared as stored: a long reason is kept capped.
+        if row is not None and row.reason == capped(message) and row.log_entry_id is not None:
+            entry_id = int(row.log_entry_id)
+            logs.note_repeat(conn, organization_id, entry_id, f"{message}{lock_note}", attempts, now)
+        else:
+            entry = failure.entry._replace(message=f"{message}{lock_note}")
+            entry_id = logs.write_one(
+                conn, organization_id, entry, connection_id=connection_id, run_id=run_id
+            )
+        values = {
+            "reason": message,
+            "code": failure.code,
+            "attempts": attempts,
+            "last_failed_at": now,
+            "waiting_for": failure.waiting_for,
+            "crm_modstamp": failure.modstamp,
+            "log_entry_id": entry_id,
+            "skips_left": min(2 ** (attempts - 1), MOST_SKIPPED) - 1,
+            "locked_at": locked_at,
+        }
+        if row is not None:
             conn.execute(
                 pull_retries.update()
                 .where(
                     pull_retries.c.connection_id == connection_id,
                     pull_retries.c.platform_type == platform_type,
-                    pull_retries.c.crm_id == crm_id,
+                    pull_retries.c.crm_id == failure.crm_id,
                 )
-                .values(reason=reason, attempts=existing[crm_id] + 1, last_failed_at=now)
+                .values(**values)
             )
         else:
             conn.execute(
@@ -62,17 +143,15 @@ def note_failures(
                     organization_id=organization_id,
                     connection_id=connection_id,
                     platform_type=platform_type,
-                    crm_id=crm_id,
-                    reason=reason,
-                    attempts=1,
+                    crm_id=failure.crm_id,
                     first_failed_at=now,
-                    last_failed_at=now,
+                    **values,
                 )
             )
 
 
 def any_waiting(conn: sa.Connection, organization_id: int, connection_id: int, platform_type: str) -> bool:
-    """Whether any record of ``platform_type`` waits to be fetched again (cheaper than clearing)."""
+    """Whether any record of ``platform_type`` has a note (cheaper than clearing)."""
     query = (
         sa.select(pull_retries.c.crm_id)
         .where(
@@ -88,7 +167,7 @@ def any_waiting(conn: sa.Connection, organization_id: int, connection_id: int, p
 def clear_failures(
     conn: sa.Connection, organization_id: int, connection_id: int, platform_type: str, crm_ids: Sequence[str]
 ) -> None:
-    """Forget retries of records that have now been applied (or are gone)."""
+    """Forget notes of records that have now been applied (or are gone)."""
     for part in chunks(list(crm_ids)):
         conn.execute(
             pull_retries.delete().where(
@@ -100,24 +179,175 @@ def clear_failures(
         )
 
 
-def failures(
+def failed_versions(
+    conn: sa.Connection, organization_id: int, connection_id: int, platform_type: str, crm_ids: Sequence[str]
+) -> dict[str, str | None]:
+    """CRM id -> the stamp of the version that failed or was left out, for those of ``crm_ids`` noted."""
+    found: dict[str, str | None] = {}
+    for part in chunks(list(crm_ids)):
+        rows = conn.execute(
+            sa.select(pull_retries.c.crm_id, pull_retries.c.crm_modstamp).where(
+                pull_retries.c.organization_id == organization_id,
+                pull_retries.c.connection_id == connection_id,
+                pull_retries.c.platform_type == platform_type,
+                pull_retries.c.crm_id.in_(part),
+            )
+        )
+        found.update((r.crm_id, r.crm_modstamp) for r in rows)
+    return found
+
+
+def any_left_out(conn: sa.Connection, organization_id: int, connection_id: int, platform_type: str) -> bool:
+    """Whether a filter left any record of ``platform_type`` out (one indexed probe)."""
+    query = (
+        sa.select(pull_retries.c.crm_id)
+        .where(
+            pull_retries.c.organization_id == organization_id,
+            pull_retries.c.connection_id == connection_id,
+            pull_retries.c.platform_type == platform_type,
+            pull_retries.c.code == LEFT_OUT,
+        )
+        .limit(1)
+    )
+    return conn.execute(query).first() is not None
+
+
+def left_out_reasons(
+    conn: sa.Connection, organization_id: int, connection_id: int, platform_type: str, crm_ids: Sequence[str]
+) -> dict[str, str]:
+    """CRM id -> why it was left out of its section, for those of ``crm_ids`` a filter keeps out."""
+    found: dict[str, str] = {}
+    for part in chunks(list(crm_ids)):
+        rows = conn.execute(
+            sa.select(pull_retries.c.crm_id, pull_retries.c.reason).where(
+                pull_retries.c.organization_id == organization_id,
+                pull_retries.c.connection_id == connection_id,
+                pull_retries.c.platform_type == platform_type,
+                pull_retries.c.code == LEFT_OUT,
+                pull_retries.c.crm_id.in_(part),
+            )
+        )
+        found.update((r.crm_id, r.reason) for r in rows)
+    return found
+
+
+def outstanding(
+    conn: sa.Connection, organization_id: int, connection_id: int, platform_types: Sequence[str]
+) -> dict[str, int]:
+    """How many records of ``platform_types`` are not in step, by why: ``locked``, ``waiting``
+    (for a parent), ``failing`` (retried later) and ``left_out`` (by a filter)."""
+    code = sa.func.coalesce(pull_retries.c.code, "")
+    kind = sa.case(
+        (pull_retries.c.locked_at.is_not(None), "locked"),
+        (code == PARENT_MISSING, "waiting"),
+        (code == LEFT_OUT, "left_out"),
+        else_="failing",
+    )
+    rows = conn.execute(
+        sa.select(kind, sa.func.count())
+        .where(
+            pull_retries.c.organization_id == organization_id,
+            pull_retries.c.connection_id == connection_id,
+            pull_retries.c.platform_type.in_(list(platform_types) or [""]),
+        )
+        .group_by(kind)
+    )
+    return {str(k): int(n) for k, n in rows}
+
+
+def known(conn: sa.Connection, organization_id: int, connection_id: int, platform_type: str) -> list[str]:
+    """CRM ids of ``platform_type`` with a note: failed, waiting, locked or left out."""
+    rows = conn.execute(
+        sa.select(pull_retries.c.crm_id).where(
+            pull_retries.c.organization_id == organization_id,
+            pull_retries.c.connection_id == connection_id,
+            pull_retries.c.platform_type == platform_type,
+        )
+    )
+    return sorted(r.crm_id for r in rows)
+
+
+def due(
     conn: sa.Connection,
     organization_id: int,
     connection_id: int,
     platform_type: str,
+    parent_types: Sequence[str],
     *,
-    before: datetime | None = None,
+    before: datetime,
 ) -> list[str]:
-    """CRM ids of ``platform_type`` waiting to be fetched again (that last failed before ``before``)."""
-    query = sa.select(pull_retries.c.crm_id).where(
-        pull_retries.c.organization_id == organization_id,
-        pull_retries.c.connection_id == connection_id,
-        pull_retries.c.platform_type == platform_type,
+    """CRM ids to fetch again now, counting this pull as one more to let pass for the others.
+
+    Due: a record waiting for a parent that is now linked, or left out because of a parent that
+    now is (asked of the database each pull: such records cost no API call until the parent
+    comes), or a record that failed otherwise whose pulls to let pass are over; never a locked
+    one, or one that failed at ``before`` or later.
+    """
+    waiting = (
+        (pull_retries.c.organization_id == organization_id)
+        & (pull_retries.c.connection_id == connection_id)
+        & (pull_retries.c.platform_type == platform_type)
+        & pull_retries.c.locked_at.is_(None)
+        & (pull_retries.c.last_failed_at < before)
     )
-    if before is not None:
-        query = query.where(pull_retries.c.last_failed_at < before)
-    rows = conn.execute(query.order_by(pull_retries.c.crm_id))
-    return [r.crm_id for r in rows]
+    parent_back = sa.exists().where(
+        links.c.connection_id == connection_id,
+        links.c.platform_type.in_(list(parent_types) or [""]),
+        links.c.crm_id == pull_retries.c.waiting_for,
+    )
+    code = sa.func.coalesce(pull_retries.c.code, "")
+    backed_off = (pull_retries.c.skips_left <= 0) & code.not_in([PARENT_MISSING, LEFT_OUT])
+    rows = conn.execute(
+        sa.select(pull_retries.c.crm_id)
+        .where(waiting, backed_off | parent_back)
+        .order_by(pull_retries.c.crm_id)
+    )
+    found = [r.crm_id for r in rows]
+    conn.execute(
+        pull_retries.update()
+        .where(waiting, pull_retries.c.skips_left > 0)
+        .values(skips_left=pull_retries.c.skips_left - 1)
+    )
+    return found
+
+
+def locks(conn: sa.Connection, organization_id: int, connection_id: int | None = None) -> list[PullLock]:
+    """Records locked after three failed pulls, newest first."""
+    query = sa.select(pull_retries).where(
+        pull_retries.c.organization_id == organization_id, pull_retries.c.locked_at.is_not(None)
+    )
+    if connection_id is not None:
+        query = query.where(pull_retries.c.connection_id == connection_id)
+    rows = conn.execute(query.order_by(pull_retries.c.locked_at.desc(), pull_retries.c.crm_id))
+    return [
+        PullLock(
+            connection_id=int(r.connection_id),
+            platform_type=r.platform_type,
+            crm_id=r.crm_id,
+            attempts=int(r.attempts),
+            reason=r.reason,
+            code=r.code,
+            last_failed_at=r.last_failed_at,
+            locked_at=r.locked_at,
+        )
+        for r in rows
+    ]
+
+
+def unlock(
+    conn: sa.Connection, organization_id: int, connection_id: int, platform_type: str, crm_id: str
+) -> None:
+    """Lift a pull lock: the record is fetched again on the next pull (its count starts over)."""
+    conn.execute(
+        pull_retries.update()
+        .where(
+            pull_retries.c.organization_id == organization_id,
+            pull_retries.c.connection_id == connection_id,
+            pull_retries.c.platform_type == platform_type,
+            pull_retries.c.crm_id == crm_id,
+        )
+        .values(locked_at=None, attempts=0, skips_left=0)
+    )
 
 
 def note_removals(

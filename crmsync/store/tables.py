@@ -187,6 +187,19 @@ pull_retries = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("first_failed_at", UTCDateTime, nullable=False),
     sa.Column("last_failed_at", UTCDateTime, nullable=False),
+    # Why (a RecordError code, or LEFT_OUT for a record a filter keeps out: never fetched again).
+    sa.Column("code", sa.String(32), nullable=True),
+    # The version that failed (its modification stamp): read again unchanged, it is not retried
+    # before its time.
+    sa.Column("crm_modstamp", sa.String(40), nullable=True),
+    # PARENT_MISSING: the parent's CRM id; the record is fetched again as soon as it is linked.
+    sa.Column("waiting_for", sa.String(64), nullable=True),
+    # The log entry of this reason: a repeat updates it rather than writing another.
+    sa.Column("log_entry_id", sa.BigInteger, nullable=True),
+    # Pulls to let pass before fetching the record again (1, 2, 4 ... as failures repeat).
+    sa.Column("skips_left", sa.Integer, nullable=False, server_default="0"),
+    # Three failures in a row lock it: not fetched again until an administrator archives it.
+    sa.Column("locked_at", UTCDateTime, nullable=True),
     sa.PrimaryKeyConstraint("connection_id", "platform_type", "crm_id"),
 )
 

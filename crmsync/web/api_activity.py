@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from crmsync.engine import explain, log_view, records_view
-from crmsync.engine.commands import archive_locks, list_locks, run_resync
+from crmsync.engine.commands import run_resync
+from crmsync.engine.locks import archive_locks, list_locks
 from crmsync.engine.push import PushReport
 from crmsync.engine.workspace import Workspace
 from crmsync.store import tenancy
@@ -101,7 +102,7 @@ def get_locks_for(workspace: Workspace, name: str | None) -> s.LockList:
     names = connection_names(workspace)
     return s.LockList(
         locks=[
-            s.LockOut(key=lock.key, connection=names.get(lock.connection_id, "?"), **asdict(lock))
+            s.LockOut(connection=names.get(lock.connection_id, "?"), **asdict(lock))
             for lock in list_locks(workspace, name)
         ]
     )

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from crmsync.engine import connections, explain, records_view
-from crmsync.engine.commands import archive_locks
+from crmsync.engine.locks import archive_locks
 from crmsync.engine.push import PushReport
 from crmsync.errors import ConfigError
 from crmsync.web import schemas as s

@@ -195,8 +195,10 @@ class LogPage(BaseModel):
 class LockOut(BaseModel):
     key: str
     connection: str
+    direction: Literal["push", "pull"]
     platform_type: str
-    platform_id: int
+    platform_id: int | None
+    crm_id: str | None
     failures: int
     last_error: str
     last_error_code: str | None

@@ -24,7 +24,8 @@ from bloomerang_testkit import (
 
 from crmsync.emulators.bloomerang import Emulator
 from crmsync.engine.apply import Scope
-from crmsync.engine.commands import archive_locks, list_locks, opened
+from crmsync.engine.commands import opened
+from crmsync.engine.locks import archive_locks, list_locks
 from crmsync.engine.reconcile import Reconciled, reconcile
 from crmsync.engine.workspace import Workspace
 from crmsync.errors import TransientError

@@ -7,7 +7,8 @@ from engine_testkit import FAST, connect
 
 from crmsync.emulators.salesforce.seed import seed_npsp
 from crmsync.emulators.salesforce.server import Emulator
-from crmsync.engine.commands import list_locks, run_push
+from crmsync.engine.commands import run_push
+from crmsync.engine.locks import list_locks
 from crmsync.engine.workspace import Workspace
 from crmsync.store import logs, push_state, records
 from crmsync.store.db import reading

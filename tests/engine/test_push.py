@@ -16,7 +16,8 @@ from crmsync.emulators.salesforce.seed import seed_npsp
 from crmsync.emulators.salesforce.server import Emulator
 from crmsync.engine import pusher
 from crmsync.engine.apply import Scope
-from crmsync.engine.commands import archive_locks, list_locks, run_push, run_resync, run_stamp_ids, run_sweep
+from crmsync.engine.commands import run_push, run_resync, run_stamp_ids, run_sweep
+from crmsync.engine.locks import archive_locks, list_locks
 from crmsync.engine.workspace import Workspace
 from crmsync.errors import TransientError
 from crmsync.store import capture, logs, push_state, records, tenancy

@@ -73,8 +73,10 @@ def test_runs_org_syncs_and_pull_retries_cap_their_messages(workspace: Workspace
         failed = org_syncs.record_failure(
             conn, org, sync, message=HUGE, fatal=True, open_after=5, next_poll_at=utcnow()
         )
-        retries.note_failures(conn, org, cid, "supporters", [("003A", HUGE)])
-        retries.note_failures(conn, org, cid, "supporters", [("003A", HUGE)])
+        entry = logs.LogEntry("supporters", "pull", "pull", "error", HUGE, crm_id="003A")
+        for _ in range(2):
+            failure = retries.Failure("003A", "INVALID_VALUE", entry)
+            retries.note_failures(conn, org, cid, "supporters", [failure], run_id=None)
     with reading(workspace.engine) as conn:
         run = runs.get(conn, org, run_id)
         reason = conn.execute(sa.select(pull_retries.c.reason)).scalar_one()
@@ -83,3 +85,10 @@ def test_runs_org_syncs_and_pull_retries_cap_their_messages(workspace: Workspace
     _assert_capped(failed.last_error)
     _assert_capped(failed.fatal_error)
     _assert_capped(reason)
+    # Said once, however long: the repeat updates the entry it wrote, and says so.
+    with reading(workspace.engine) as conn:
+        (stored,) = [e for e in logs.page(conn, org) if e.crm_id == "003A"]
+    assert stored.message.startswith(HUGE[:1000])
+    assert len(stored.message) <= STORED + len(NOTE)
+    assert stored.message.endswith(" UTC)")
+    assert "(seen 2 times" in stored.message

@@ -17,9 +17,10 @@ from crmsync.engine.workspace import Workspace
 from crmsync.errors import RunBusyError
 from crmsync.model.load import load_profile
 from crmsync.secrets import Vault, generate_key
-from crmsync.store import leases, links, records, retries, tenancy
+from crmsync.store import leases, links, logs, records, retries, tenancy
 from crmsync.store.links import NewLink
 from crmsync.store.platform import platform_table
+from crmsync.store.types import utcnow
 
 
 def test_insert_update_and_get(workspace: Workspace) -> None:
@@ -100,15 +101,37 @@ def test_links_insert_then_refresh(workspace: Workspace) -> None:
         assert not links.any_linked(conn, org, cid, "funds")
 
 
-def test_retries_count_attempts(workspace: Workspace) -> None:
+def test_retries_count_attempts_back_off_and_lock(workspace: Workspace) -> None:
     org = workspace.organization_id
     cid = bare_connection(workspace, "c")
+
+    def failure(crm_id: str, reason: str) -> retries.Failure:
+        entry = logs.LogEntry("funds", "pull", "pull", "error", reason, crm_id=crm_id)
+        return retries.Failure(crm_id, "INVALID_VALUE", entry)
+
+    def due() -> list[str]:
+        with workspace.engine.begin() as conn:
+            return retries.due(conn, org, cid, "funds", [], before=utcnow() + timedelta(seconds=1))
+
     with workspace.engine.begin() as conn:
-        retries.note_failures(conn, org, cid, "funds", [("x", "r1"), ("y", "r1")])
-        retries.note_failures(conn, org, cid, "funds", [("x", "r2")])
-        assert retries.failures(conn, org, cid, "funds") == ["x", "y"]
-        retries.clear_failures(conn, org, cid, "funds", ["x"])
-        assert retries.failures(conn, org, cid, "funds") == ["y"]
+        retries.note_failures(conn, org, cid, "funds", [failure("x", "r1"), failure("y", "r1")], run_id=None)
+    assert due() == ["x", "y"]
+    with workspace.engine.begin() as conn:
+        retries.note_failures(conn, org, cid, "funds", [failure("x", "r2")], run_id=None)
+    # x failed twice: one pull goes by before it is fetched again.
+    assert due() == ["y"]
+    assert due() == ["x", "y"]
+    with workspace.engine.begin() as conn:
+        retries.note_failures(conn, org, cid, "funds", [failure("x", "r2")], run_id=None)
+        (lock,) = retries.locks(conn, org, cid)
+        assert (lock.key, lock.attempts, lock.reason) == ("pull:funds:x", 3, "r2")
+        retries.clear_failures(conn, org, cid, "funds", ["y"])
+    # Locked: never due until unlocked.
+    assert due() == []
+    with workspace.engine.begin() as conn:
+        retries.unlock(conn, org, cid, "funds", "x")
+        assert retries.known(conn, org, cid, "funds") == ["x"]
+    assert due() == ["x"]
 
 
 def test_leases_exclude_a_second_owner_until_released_or_expired(workspace: Workspace) -> None:
