@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from crmsync import matchkey
 from crmsync.connectors.base import Connector, ReadRequest
 from crmsync.engine.outbound import filter_problem
 from crmsync.model.profile import Condition, Normalize, ObjectMapping, Profile
@@ -232,7 +233,7 @@ def _match_key(
             continue
         if value in (None, ""):
             return None
-        parts.append(records.normalized(value, normalize))
+        parts.append(matchkey.part(value, normalize))
     return tuple(parts)
 
 
@@ -257,7 +258,7 @@ def _candidates(
     for page in connector.read(request):
         for record in sorted(page.records, key=lambda r: r.id):
             key = tuple(
-                record.values.get(f) if f in exact else records.normalized(record.values.get(f), normalize)
+                record.values.get(f) if f in exact else matchkey.part(record.values.get(f), normalize)
                 for f in fields
             )
             found.setdefault(key, record.id)
