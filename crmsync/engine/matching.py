@@ -34,7 +34,7 @@ def matches(
     conn: sa.Connection, scope: Scope, mapping: ObjectMapping, rows: Sequence[Mapping[str, Any]]
 ) -> list[tuple[int, str] | None]:
     """For each of ``rows`` (mapped values), in a writing transaction: the platform row without a
-    link it matches and how (the rule, for the log), or None."""
+    link it matches and how (the rule and key, for the log), or None."""
     found: list[tuple[int, str] | None] = [None] * len(rows)
     if not rows or not mapping.match:
         return found
@@ -53,7 +53,7 @@ def matches(
             # Two CRM records with the same key: the first one takes the platform row.
             if key is not None and platform_id is not None and platform_id not in taken:
                 taken.add(platform_id)
-                found[i] = (platform_id, ", ".join(rule.columns))
+                found[i] = (platform_id, matchkey.shown(rule.columns, key))
     return found
 
 

@@ -20,7 +20,7 @@ from crmsync.engine.apply import Scope, apply_page
 from crmsync.engine.workspace import Workspace
 from crmsync.matchkey import fold
 from crmsync.model.load import load_profile
-from crmsync.store import capture, links, records, tenancy
+from crmsync.store import capture, links, logs, records, tenancy
 from crmsync.store.platform import platform_table
 
 NPSP = load_profile("npsp")
@@ -132,7 +132,9 @@ NAMED_NAMES = {
 }
 
 
-def test_sync_all_links_every_named_example(workspace: Workspace, emulator: Emulator) -> None:
+def test_sync_all_links_every_named_example_and_says_by_which_key(
+    workspace: Workspace, emulator: Emulator
+) -> None:
     org = workspace.organization_id
     seed_npsp(emulator.org, 100, seed=41)
     organization_type = next(
@@ -174,7 +176,11 @@ def test_sync_all_links_every_named_example(workspace: Workspace, emulator: Emul
             t: conn.execute(sa.select(sa.func.count()).select_from(platform_table(t))).scalar_one()
             for t in ("supporters", *NAMED_NAMES)
         }
+        messages = [e.message for e in logs.page(conn, org, limit=10_000)]
     # Linked, not created a second time.
     assert counts["supporters"] == len(live(emulator, "Contact"))
     assert counts["funds"] == len(live(emulator, "npsp__General_Accounting_Unit__c"))
     assert counts["campaigns"] == len(live(emulator, "Campaign"))
+    assert "(matched by email 'jane.tab@example.org')" in "\n".join(messages)
+    assert "(matched by email 'strasse@example.de')" in "\n".join(messages)
+    assert "(matched by name 'strassenfonds')" in "\n".join(messages)
