@@ -25,9 +25,10 @@ if TYPE_CHECKING:
     from crmsync.engine.apply import Scope
 
 # Up to about this many rows of a type, one scan for any row without a link costs less than
-# looking up a page's keys (benchmarks/matching.py: about 0.4 µs a row against about 6 ms for
-# 2,000 keys; the two ways cost the same at about 15,000 rows).
-SCANNED_UP_TO = 15_000
+# looking up a page's keys (benchmarks/matching.py, the check in the page's transaction: a
+# scan about 0.5 µs a row; 2,000 keys, their stored keys brought up to date first, 15 to
+# 25 ms; the two cost the same at about 30,000 rows, plan and check together at 40,000).
+SCANNED_UP_TO = 30_000
 
 
 def matches(
