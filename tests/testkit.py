@@ -31,12 +31,15 @@ class FakeTime:
         return self.now
 
 
-def bare_connection(workspace: Workspace, name: str) -> int:
-    """A connection ``name`` with the npsp profile and no credentials (nothing is called); its id."""
+def bare_connection(workspace: Workspace, name: str, organization_id: int | None = None) -> int:
+    """A connection ``name`` with the npsp profile and no credentials (nothing is called); its id.
+
+    ``organization_id``: the organization it belongs to (default: the workspace's).
+    """
     with workspace.engine.begin() as conn:
         cid, _ = tenancy.upsert_connection(
             conn,
-            workspace.organization_id,
+            workspace.organization_id if organization_id is None else organization_id,
             name=name,
             crm="salesforce",
             profile="npsp",

@@ -11,7 +11,7 @@ work out a page's writes before the page's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,15 +21,15 @@ from sqlalchemy.exc import DBAPIError
 
 from crmsync.connectors.base import CrmRecord
 from crmsync.connectors.stamps import parse_crm_datetime
-from crmsync.engine import lookups, pull_entries
+from crmsync.engine import lookups, matching, pull_entries
 from crmsync.engine.conflicts import Flow, Policy, merge_fields
 from crmsync.engine.counts import Counts
 from crmsync.engine.flows import column_flows, toggle_of
 from crmsync.engine.mapping import Pulled, encoded
 from crmsync.errors import RecordError
 from crmsync.jsontext import Encoded
-from crmsync.model.profile import MatchRule, ObjectMapping, Profile
-from crmsync.store import archive, links, records, retries
+from crmsync.model.profile import ObjectMapping, Profile
+from crmsync.store import archive, links, match_keys, records, retries
 from crmsync.store.archive import Archived
 from crmsync.store.links import Link, NewLink
 from crmsync.store.logs import LogEntry
@@ -233,73 +233,10 @@ def _maybe_fresh(record: CrmRecord, link: links.Link | None) -> bool:
 
 def _match(conn: sa.Connection, scope: Scope, mapping: ObjectMapping, unlinked: list[Row]) -> None:
     """Attach unlinked rows to existing platform rows by the profile's matching rules."""
-    taken: set[int] = set()
-    for rule in mapping.match:
-        pending = [r for r in unlinked if r.platform_id is None]
-        keyed = _keys(rule, (r.values for r in pending))
-        found = _unlinked_matches(conn, scope, mapping, rule, keyed)
-        for row, row_key in zip(pending, keyed, strict=True):
-            platform_id = found.get(row_key) if row_key is not None else None
-            # Two CRM records with the same key: the first one takes the platform row.
-            if platform_id is not None and platform_id not in taken:
-                taken.add(platform_id)
-                row.platform_id = platform_id
-                row.matched_by = ", ".join(rule.columns)
-
-
-# Up to about this many rows of a type, one scan for any row without a link costs less than
-# looking up a page's keys (benchmarks/matching.py: about 0.4 µs a row against about 6 ms for
-# 2,000 keys; the two ways cost the same at about 15,000 rows).
-SCANNED_UP_TO = 15_000
-
-
-def matches_waiting(
-    conn: sa.Connection,
-    scope: Scope,
-    mapping: ObjectMapping,
-    rows: Sequence[Mapping[str, Any]],
-    *,
-    size: int,
-) -> bool:
-    """Whether a platform row without a link may match one of ``rows`` (mapped values) by a rule:
-    then applying them may match, where otherwise it only creates.
-
-    ``size``: about how many rows the type has (its highest id will do). A small table is
-    asked whether any row has no link; a larger one for the rows' keys, through its match
-    index, so that the cost of a page stays the same however large the table grows.
-    """
-    if not rows or not mapping.match:
-        return False
-    if size <= SCANNED_UP_TO:
-        return records.has_unlinked(conn, scope.organization_id, scope.connection_id, mapping.type)
-    return any(_unlinked_matches(conn, scope, mapping, rule, _keys(rule, rows)) for rule in mapping.match)
-
-
-def _keys(rule: MatchRule, rows: Iterable[Mapping[str, Any]]) -> list[tuple[Any, ...] | None]:
-    """Each row's key under ``rule``, normalised; None where a part is empty (it matches nothing)."""
-    keys: list[tuple[Any, ...] | None] = []
-    for values in rows:
-        key = tuple(records.normalized(values.get(c), rule.normalize) for c in rule.columns)
-        keys.append(key if all(part not in (None, "") for part in key) else None)
-    return keys
-
-
-def _unlinked_matches(
-    conn: sa.Connection,
-    scope: Scope,
-    mapping: ObjectMapping,
-    rule: MatchRule,
-    keys: Sequence[tuple[Any, ...] | None],
-) -> dict[tuple[Any, ...], int]:
-    return records.find_unlinked_matches(
-        conn,
-        scope.organization_id,
-        scope.connection_id,
-        mapping.type,
-        rule.columns,
-        rule.normalize,
-        [key for key in keys if key is not None],
-    )
+    found = matching.matches(conn, scope, mapping, [r.values for r in unlinked])
+    for row, match in zip(unlinked, found, strict=True):
+        if match is not None:
+            row.platform_id, row.matched_by = match
 
 
 def _write(conn: sa.Connection, scope: Scope, mapping: ObjectMapping, prepared: Prepared) -> list[NewLink]:
@@ -397,6 +334,8 @@ def _guarded(
 def _bulk(conn: sa.Connection, org: int, mapping: ObjectMapping, writes: list[Write]) -> None:
     creates = [row for row, changed in writes if changed is None]
     ids = records.insert_many(conn, org, mapping.type, [r.values for r in creates])
+    if mapping.match:
+        match_keys.note_inserted(conn, org, mapping.type, ids, [r.values for r in creates])
     for row, new_id in zip(creates, ids, strict=True):
         row.platform_id = new_id
     records.update_many(

@@ -10,10 +10,10 @@ the page before may still be being written, and other processes write too. So th
 transaction first checks that what the plan was made on still holds: the links of the
 page's records, that no platform row without a link matches one of the new rows by the
 mapping's rules (a small table is asked for any row without a link, a larger one for the
-page's keys through its match index, so that the cost follows the page, not the table), and
-that the ids taken for the new rows are still free. If anything changed, or the database
-refuses a row, the page is applied inside the transaction as if no plan had been made: a
-plan can make a page faster, never different.
+page's keys through the keys crmsync stores, brought up to date first, so that the cost
+follows the page, not the table), and that the ids taken for the new rows are still free.
+If anything changed, or the database refuses a row, the page is applied inside the
+transaction as if no plan had been made: a plan can make a page faster, never different.
 
 The parents a plan resolved are not read again: a parent's link is only ever removed or
 re-pointed together with its platform row (a deletion or merge, pushed or pulled), platform
@@ -54,13 +54,13 @@ from crmsync.engine.apply import (
     PageResult,
     Scope,
     apply_page,
-    matches_waiting,
     note_gone,
     note_outcome,
     prepare,
 )
+from crmsync.engine.matching import matches_waiting
 from crmsync.model.profile import ObjectMapping
-from crmsync.store import bulk, capture, links, logs, records, retries
+from crmsync.store import bulk, capture, links, logs, match_keys, records, retries
 from crmsync.store.links import Version
 from crmsync.store.platform import platform_table
 
@@ -182,6 +182,8 @@ def apply_plan(conn: sa.Connection, scope: Scope, plan: PagePlan) -> PageResult:
         # A row the database refuses (one of the application's constraints): applied inside
         # the transaction, the page is written row by row and only that row fails.
         return apply_page(conn, scope, plan.mapping, plan.records)
+    if plan.unmatched:
+        match_keys.note_inserted(conn, scope.organization_id, plan.mapping.type, plan.ids, plan.unmatched)
     bulk.run(conn, plan.rest)
     note_gone(conn, scope, plan.mapping, plan.gone)
     note_outcome(conn, scope, plan.mapping, plan.created, plan.failures)
@@ -200,7 +202,10 @@ def _holds(conn: sa.Connection, scope: Scope, plan: PagePlan) -> bool:
         # Written by the plans before (in this writer, in order) only if those plans held.
         if links.platform_ids(conn, org, cid, parent_type, list(assumed)) != assumed:
             return False
-    return not (plan.unmatched and matches_waiting(conn, scope, mapping, plan.unmatched, size=plan.ids[0]))
+    return not (
+        plan.unmatched
+        and matches_waiting(conn, scope, mapping, plan.unmatched, size=plan.ids[0], refresh=True)
+    )
 
 
 def plannable(mapping: ObjectMapping) -> bool:

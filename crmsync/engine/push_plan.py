@@ -7,12 +7,15 @@ so an existing CRM record is linked instead of duplicated).
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
+from crmsync import matchkey
 from crmsync.connectors.base import Connector, ReadRequest
 from crmsync.engine.outbound import filter_problem
 from crmsync.model.profile import Condition, Normalize, ObjectMapping, Profile
@@ -173,7 +176,12 @@ def match_in_crm(
     connector: Connector,
     plan: Plan,
 ) -> None:
-    """Link unlinked records to existing CRM records by the profile's matching rules."""
+    """Link unlinked records to existing CRM records by the profile's matching rules.
+
+    The CRM is asked by value (``Email IN (...)``) and compares text regardless of case only,
+    so each text part is asked in the forms a CRM record may hold it (:func:`_asked`); what
+    the CRM returns is keyed like the platform (:mod:`crmsync.matchkey`) and compared here.
+    """
     claimed: set[str] = set()
     by_type: dict[str, list[Node]] = {}
     for node in plan.nodes.values():
@@ -186,18 +194,18 @@ def match_in_crm(
             fields = [mapping.crm_field(column) for column in rule.columns]
             exact = {lookup.crm for lookup in mapping.lookups}
             keyed: dict[tuple[Any, ...], Node] = {}
+            asked: dict[tuple[Any, ...], list[list[Any]]] = {}
             for node in pending:
-                key = _match_key(node, rule.columns, rule.normalize, plan.parent_ids)
-                if key is not None:
-                    keyed.setdefault(key, node)
+                parts = _parts(node, rule.columns, plan.parent_ids)
+                key = _match_key(parts, rule.normalize)
+                if key is not None and key not in keyed:
+                    keyed[key] = node
+                    asked[key] = [_asked(value, is_id, rule.normalize) for value, is_id in parts]
             found: dict[tuple[Any, ...], str] = {}
-            keys = list(keyed)
-            # Keep each query's IN lists short enough for a URL.
-            for start in range(0, len(keys), MATCH_CHUNK):
-                chunk = keys[start : start + MATCH_CHUNK]
+            for values in _queries(list(asked.values()), len(fields)):
                 conditions = tuple(
-                    Condition(field=f, op="in", value=tuple(sorted({k[i] for k in chunk}, key=str)))
-                    for i, f in enumerate(fields)
+                    Condition(field=f, op="in", value=tuple(sorted(v, key=str)))
+                    for f, v in zip(fields, values, strict=True)
                 )
                 for key, crm_id in _candidates(
                     connector, mapping.object, fields, conditions, rule.normalize, exact
@@ -214,26 +222,74 @@ def match_in_crm(
                     node.matched = True
 
 
-def _match_key(
-    node: Node, columns: Sequence[str], normalize: Normalize, parent_ids: Mapping[Key, str]
-) -> tuple[Any, ...] | None:
-    parts: list[Any] = []
+def _parts(node: Node, columns: Sequence[str], parent_ids: Mapping[Key, str]) -> list[tuple[Any, bool]]:
+    """Each column's value for matching, and whether it is a CRM id (a linked parent's)."""
+    parts: list[tuple[Any, bool]] = []
     for column in columns:
-        value = node.row.get(column)
         parent = next(
             (k for f, k in node.parents.items() if _is_lookup_column(node.mapping, f, column)), None
         )
-        if parent is not None:
-            value = parent_ids.get(parent)
-            if value is None:
-                return None
-            # A CRM id is compared exactly: Salesforce ids differ by letter case.
-            parts.append(value)
-            continue
-        if value in (None, ""):
-            return None
-        parts.append(records.normalized(value, normalize))
-    return tuple(parts)
+        if parent is None:
+            parts.append((node.row.get(column), False))
+        else:
+            parts.append((parent_ids.get(parent), True))
+    return parts
+
+
+def _match_key(parts: Sequence[tuple[Any, bool]], normalize: Normalize) -> tuple[Any, ...] | None:
+    """The key of a record's parts; None when one is empty (a parent not in the CRM yet)."""
+    # A CRM id is compared exactly: Salesforce ids differ by letter case.
+    key = tuple(value if is_id else matchkey.part(value, normalize) for value, is_id in parts)
+    return None if any(p is None or p == "" for p in key) else key
+
+
+# A control character other than tab and line breaks cannot be put in a query (SOQL has no
+# escape for it): such a form is not asked, and a CRM record holding it is not found.
+_UNASKABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _asked(value: Any, is_id: bool, normalize: Normalize) -> list[Any]:
+    """The values to ask the CRM for one key part.
+
+    A CRM record holds a part as someone typed it, and the CRM compares text regardless of
+    case only: a text part is asked as the platform holds it, trimmed, composed and
+    decomposed (accents as one character, or a letter and a combining mark) and folded
+    (``ß`` as ``ss``), each once whatever its case. A record whose text differs in any other
+    way that folding forgives cannot be found by value: white space or a no-break space
+    around it, ``ss`` where the platform has ``ß``, full-width letters or ligatures where
+    the platform has plain ones. Such a record is not matched, and the push creates one.
+    """
+    if is_id or normalize != "casefold" or not isinstance(value, str):
+        return [value]
+    trimmed = matchkey.trim(value)
+    forms = (
+        value,
+        trimmed,
+        unicodedata.normalize("NFC", trimmed),
+        unicodedata.normalize("NFD", trimmed),
+        matchkey.fold(value),
+    )
+    by_case: dict[str, str] = {}
+    for form in forms:
+        if form and not _UNASKABLE.search(form):
+            by_case.setdefault(form.lower(), form)
+    return list(by_case.values())
+
+
+def _queries(asked: Sequence[list[list[Any]]], width: int) -> list[list[set[Any]]]:
+    """The keys' values grouped into queries of at most :data:`MATCH_CHUNK` values a field, so
+    that each query's IN lists stay short enough for a URL."""
+    queries: list[list[set[Any]]] = []
+    current: list[set[Any]] = [set() for _ in range(width)]
+    for parts in asked:
+        grown = [have | set(more) for have, more in zip(current, parts, strict=True)]
+        if any(current) and any(len(values) > MATCH_CHUNK for values in grown):
+            queries.append(current)
+            grown = [set(more) for more in parts]
+        current = grown
+    if any(current):
+        queries.append(current)
+    return queries
 
 
 def _is_lookup_column(mapping: ObjectMapping, crm_field: str, column: str) -> bool:
@@ -257,7 +313,7 @@ def _candidates(
     for page in connector.read(request):
         for record in sorted(page.records, key=lambda r: r.id):
             key = tuple(
-                record.values.get(f) if f in exact else records.normalized(record.values.get(f), normalize)
+                record.values.get(f) if f in exact else matchkey.part(record.values.get(f), normalize)
                 for f in fields
             )
             found.setdefault(key, record.id)

@@ -124,22 +124,27 @@ def _rows(
         ),
     )
     if visible is not None:
-        since, until = visible
-        params: dict[str, str] = {"until": until}
-        # Visible in ``until``: committed before it was taken (and below its xmax).
-        condition = (
-            "crmsync_changes.txid < pg_snapshot_xmax(CAST(:until AS pg_snapshot))::text::bigint "
-            "AND pg_visible_in_snapshot(crmsync_changes.txid::text::xid8, CAST(:until AS pg_snapshot))"
-        )
-        if since is not None:
-            params["since"] = since
-            # Not visible in ``since``: at or above its xmax, or among its transactions in
-            # progress (looked up by id through the index, not tested row by row).
-            condition += (
-                " AND (crmsync_changes.txid >= pg_snapshot_xmax(CAST(:since AS pg_snapshot))::text::bigint"
-                " OR crmsync_changes.txid IN (SELECT x::text::bigint FROM "
-                "pg_snapshot_xip(CAST(:since AS pg_snapshot)) AS x))"
-            )
-        query = query.where(sa.text(condition).bindparams(**params))
+        query = query.where(visible_between(*visible))
     rows = conn.execute(query.order_by(changes.c.txid, changes.c.id).limit(limit))
     return [Change(**r._mapping) for r in rows]
+
+
+def visible_between(since: str | None, until: str) -> sa.TextClause:
+    """PostgreSQL: the condition on ``crmsync_changes`` that its transaction is visible in the
+    snapshot ``until`` and not in ``since`` (None: any change visible in ``until``)."""
+    params: dict[str, str] = {"until": until}
+    # Visible in ``until``: committed before it was taken (and below its xmax).
+    condition = (
+        "crmsync_changes.txid < pg_snapshot_xmax(CAST(:until AS pg_snapshot))::text::bigint "
+        "AND pg_visible_in_snapshot(crmsync_changes.txid::text::xid8, CAST(:until AS pg_snapshot))"
+    )
+    if since is not None:
+        params["since"] = since
+        # Not visible in ``since``: at or above its xmax, or among its transactions in
+        # progress (looked up by id through the index, not tested row by row).
+        condition += (
+            " AND (crmsync_changes.txid >= pg_snapshot_xmax(CAST(:since AS pg_snapshot))::text::bigint"
+            " OR crmsync_changes.txid IN (SELECT x::text::bigint FROM "
+            "pg_snapshot_xip(CAST(:since AS pg_snapshot)) AS x))"
+        )
+    return sa.text(condition).bindparams(**params)

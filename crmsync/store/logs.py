@@ -98,7 +98,8 @@ def note_repeat(
         .where(log_entries.c.organization_id == organization_id, log_entries.c.id == entry_id)
         .values(
             # The count stays in sight: the message is capped before it, not after.
-            message=f"{capped(message, STORED - 120)} (seen {times} times, last at {when:%Y-%m-%d %H:%M} UTC)",
+            message=capped(message, STORED - 120)
+            + f" (seen {times} times, last at {when:%Y-%m-%d %H:%M} UTC)",
             details={**(details or {}), "times": times, "last_seen": when.isoformat()},
         )
     )

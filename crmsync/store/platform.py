@@ -62,12 +62,12 @@ def _address() -> list[sa.Column[object]]:
 
 
 def match_index(table: sa.Table, column: str) -> sa.Index:
-    """The index that finds a matching rule's candidates: by organization and the rule's first
-    column as the rule compares it (text case-folded and trimmed). A pull asks it for each
-    page's keys."""
+    """The index that finds a matching rule's candidates when the rule starts with an id column:
+    by organization and that column. Rules that start with text are looked up through the keys
+    crmsync stores itself (crmsync.store.match_keys), not through an index on the application's
+    table."""
     if isinstance(table.c[column].type, sa.String):
-        normalized = sa.func.lower(sa.func.trim(table.c[column]))
-        return sa.Index(f"ix_{table.name}_{column}_norm", table.c.organization_id, normalized)
+        raise ValueError(f"{table.name}.{column} holds text: its rules are matched by stored keys")
     return sa.Index(f"ix_{table.name}_org_{column}", table.c.organization_id, table.c[column])
 
 
@@ -77,7 +77,6 @@ funds = _platform_table(
     sa.Column("description", sa.Text),
     sa.Column("active", sa.Boolean),
 )
-match_index(funds, "name")
 
 households = _platform_table(
     "households",
@@ -100,7 +99,6 @@ supporters = _platform_table(
     sa.Column("email_opt_out", sa.Boolean),
     parents={"household_id": "households"},
 )
-match_index(supporters, "email")
 
 organizations = _platform_table(
     "organizations",
@@ -111,7 +109,6 @@ organizations = _platform_table(
     *_address(),
     parents={"primary_contact_id": "supporters"},
 )
-match_index(organizations, "name")
 
 campaigns = _platform_table(
     "campaigns",
@@ -124,7 +121,6 @@ campaigns = _platform_table(
     sa.Column("expected_revenue", Money),
     sa.Column("description", sa.Text),
 )
-match_index(campaigns, "name")
 
 recurring_donations = _platform_table(
     "recurring_donations",
@@ -168,7 +164,6 @@ appeals = _platform_table(
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("active", sa.Boolean),
 )
-match_index(appeals, "name")
 
 transactions = _platform_table(
     "transactions",
@@ -254,7 +249,6 @@ cc_contacts = _platform_table(
     sa.Column("mobile_phone", sa.String(40)),
     sa.Column("do_not_call", sa.Boolean),
 )
-match_index(cc_contacts, "email")
 
 cc_leads = _platform_table(
     "cc_leads",
@@ -267,7 +261,6 @@ cc_leads = _platform_table(
     sa.Column("status", sa.String(40)),
     sa.Column("do_not_call", sa.Boolean),
 )
-match_index(cc_leads, "email")
 
 # The application's dialer campaigns. crmsync only imports into them (through data source
 # links); it never creates or deletes a campaign.

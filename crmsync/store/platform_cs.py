@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from crmsync.store.platform import Money, match_index, platform_type_table
+from crmsync.store.platform import Money, platform_type_table
 from crmsync.store.types import UTCDateTime
 
 _OWNED = {"owner_id": "cs_team"}
@@ -28,7 +28,6 @@ cs_team = platform_type_table(
     sa.Column("department", sa.String(80)),
     sa.Column("active", sa.Boolean),
 )
-match_index(cs_team, "email")
 
 cs_companies = platform_type_table(
     "cs_companies",
@@ -50,7 +49,6 @@ cs_companies = platform_type_table(
     sa.Column("customer_since", sa.Date),
     parents=_OWNED,
 )
-match_index(cs_companies, "name")
 
 cs_end_users = platform_type_table(
     "cs_end_users",
@@ -63,7 +61,6 @@ cs_end_users = platform_type_table(
     sa.Column("last_seen_at", UTCDateTime),
     parents=_OF_COMPANY,
 )
-match_index(cs_end_users, "email")
 
 cs_notes = platform_type_table(
     "cs_notes",

@@ -8,7 +8,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from crmsync.store import bulk
+from crmsync import matchkey
+from crmsync.store import bulk, match_keys
 from crmsync.store.archive import ids_query as archive_ids
 from crmsync.store.links import chunks
 from crmsync.store.platform import platform_table
@@ -178,13 +179,6 @@ def get_many(
     return found
 
 
-def normalized(value: Any, how: str) -> Any:
-    """A match key part: case-folded and trimmed text for ``casefold``, else the value itself."""
-    if how == "casefold" and isinstance(value, str):
-        return value.strip().casefold()
-    return value
-
-
 def has_unlinked(conn: sa.Connection, organization_id: int, connection_id: int, platform_type: str) -> bool:
     """Whether any platform row of ``platform_type`` has no link on this connection (archived
     rows aside: they are matched with nothing)."""
@@ -214,6 +208,12 @@ def _not_archived(table: sa.Table, connection_id: int, platform_type: str) -> sa
     )
 
 
+def size_hint(conn: sa.Connection, platform_type: str) -> int:
+    """About how many rows ``platform_type`` has, at the cost of one index probe: its highest id."""
+    table = platform_table(platform_type)
+    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one())
+
+
 def find_unlinked_matches(
     conn: sa.Connection,
     organization_id: int,
@@ -222,53 +222,57 @@ def find_unlinked_matches(
     columns: Sequence[str],
     normalize: str,
     keys: Sequence[tuple[Any, ...]],
-) -> dict[tuple[Any, ...], int]:
-    """Platform rows without a link on this connection whose ``columns`` equal a key.
+) -> dict[tuple[Any, ...], int] | None:
+    """Platform rows without a link on this connection whose key under the rule (``columns``,
+    ``normalize``; see :mod:`crmsync.matchkey`) is one of ``keys``.
 
-    Returns key -> the lowest matching id (oldest record), so repeated runs pick the same one.
+    Returns key -> the lowest matching id (oldest record), so repeated runs pick the same one;
+    None when the rule's stored keys are not built yet (see
+    :func:`crmsync.store.match_keys.refresh`).
     """
     if not keys:
         return {}
     table = platform_table(platform_type)
     # Each candidate row's link is probed by its index, rather than every link of the type
-    # gathered first: the cost follows the keys, not the number of rows.
-    unlinked = ~sa.exists().where(
-        links.c.connection_id == connection_id,
-        links.c.platform_type == platform_type,
-        links.c.platform_id == table.c.id,
-        links.c.organization_id == organization_id,
+    # gathered first: the cost follows the keys, not the number of rows. Archived rows (their
+    # CRM record deleted) are matched with nothing.
+    unlinked = sa.and_(
+        ~sa.exists().where(
+            links.c.connection_id == connection_id,
+            links.c.platform_type == platform_type,
+            links.c.platform_id == table.c.id,
+            links.c.organization_id == organization_id,
+        ),
+        _not_archived(table, connection_id, platform_type),
     )
-    exprs: list[sa.ColumnElement[Any]] = []
-    for name in columns:
-        column = table.c[name]
-        exprs.append(
-            sa.func.lower(sa.func.trim(column)) if normalize == "casefold" and _is_text(column) else column
-        )
     wanted = set(keys)
-    # The rows whose first key part is one of the keys' first parts, through the index on
-    # (organization, first column) (see crmsync.store.platform.match_index); the rest of a
-    # compound key is compared here. Sorted by id here too: ordered by id in SQL, SQLite
-    # would rather walk the organization's rows in id order than look the keys up.
     candidates: list[sa.Row[Any]] = []
-    for part in chunks(sorted({key[0] for key in wanted}, key=repr)):
-        candidates += conn.execute(
-            sa.select(table.c.id, *exprs).where(
-                table.c.organization_id == organization_id,
-                exprs[0].in_(part),
-                unlinked,
-                _not_archived(table, connection_id, platform_type),
-            )
+    if match_keys.keyed(platform_type, columns):
+        found_rows = match_keys.candidates(
+            conn, organization_id, platform_type, columns, normalize, wanted, unlinked
         )
+        if found_rows is None:
+            return None
+        candidates = found_rows
+    else:
+        # A rule that starts with an id: the rows holding one of the keys' first parts, through
+        # the index on (organization, first column) (see crmsync.store.platform.match_index).
+        selected = sa.select(table.c.id, *(table.c[c] for c in columns))
+        for part in chunks(sorted({key[0] for key in wanted}, key=repr)):
+            candidates += conn.execute(
+                selected.where(
+                    table.c.organization_id == organization_id, table.c[columns[0]].in_(part), unlinked
+                )
+            )
+    # Each candidate's key is made again from what it holds: a stored key finds, never decides.
+    # Sorted by id here: ordered by id in SQL, SQLite would rather walk the organization's
+    # rows in id order than look the keys up.
     found: dict[tuple[Any, ...], int] = {}
     for row in sorted(candidates, key=lambda r: int(r[0])):
-        key: tuple[Any, ...] = tuple(row[1:])
+        key = matchkey.key(dict(zip(columns, row[1:], strict=True)), columns, normalize)
         if key in wanted:
             found.setdefault(key, int(row[0]))
     return found
-
-
-def _is_text(column: sa.Column[Any]) -> bool:
-    return isinstance(column.type, sa.String)
 
 
 def repoint(

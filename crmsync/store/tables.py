@@ -114,6 +114,49 @@ links = sa.Table(
     sa.UniqueConstraint("connection_id", "platform_type", "crm_id"),
 )
 
+# --- matching: the keys of platform rows (see crmsync.store.match_keys) -----------------
+
+# One matching rule of one platform type in an organization, whose rows' keys are kept, and
+# how far they are up to date with the captured changes.
+match_key_sets = sa.Table(
+    "crmsync_match_key_sets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    _org_fk(),
+    sa.Column("platform_type", sa.String(64), nullable=False),
+    # How the rule normalises, then its columns: "casefold:email".
+    sa.Column("rule", sa.String(255), nullable=False),
+    # crmsync.matchkey.VERSION of the stored keys; '' until they are built.
+    sa.Column("version", sa.String(64), nullable=False),
+    # The changes already taken: SQLite, up to this change id; PostgreSQL, those visible in
+    # this snapshot.
+    sa.Column("change_id", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("snapshot", sa.Text, nullable=True),
+    sa.Column("built_at", UTCDateTime, nullable=True),
+    # When the number of keys was last compared with the number of rows.
+    sa.Column("checked_at", UTCDateTime, nullable=True),
+    sa.UniqueConstraint("organization_id", "platform_type", "rule"),
+)
+
+# One key per platform row and key set. No foreign key to the organization (the key set's
+# cascades), so that writing a page's keys checks one parent, not two.
+match_keys = sa.Table(
+    "crmsync_match_keys",
+    metadata,
+    sa.Column(
+        "key_set_id",
+        sa.Integer,
+        sa.ForeignKey("crmsync_match_key_sets.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("organization_id", sa.Integer, nullable=False),
+    sa.Column("platform_id", sa.BigInteger, nullable=False),
+    # crmsync.matchkey.digest of the row's key; '' when a part is empty (it matches nothing).
+    sa.Column("match_key", sa.String(32), nullable=False),
+    sa.PrimaryKeyConstraint("key_set_id", "platform_id"),
+    sa.Index(None, "key_set_id", "match_key"),
+)
+
 cursors = sa.Table(
     "crmsync_cursors",
     metadata,

@@ -10,13 +10,13 @@ import sqlalchemy as sa
 from engine_testkit import bare_connection
 
 from crmsync.connectors.base import CrmRecord
-from crmsync.engine import apply
+from crmsync.engine import matching
 from crmsync.engine import plan as planning
 from crmsync.engine.apply import PageResult, Scope, apply_page
 from crmsync.engine.workspace import Workspace
 from crmsync.model.load import load_profile
 from crmsync.secrets import Vault, generate_key
-from crmsync.store import capture, links, logs, records
+from crmsync.store import capture, links, logs, match_keys, records
 from crmsync.store.db import reading
 from crmsync.store.platform import platform_table
 from crmsync.store.tables import links as links_table
@@ -105,6 +105,12 @@ def _state(ws: Workspace, platform_type: str) -> dict[str, Any]:
             if e.data_type == platform_type
         )
     return {"rows": rows, "links": stored, "entries": entries}
+
+
+def _build_keys(ws: Workspace, scope: Scope) -> None:
+    """The supporters' stored keys, as the first page of a large table builds them."""
+    with ws.engine.begin() as conn:
+        match_keys.refresh(conn, scope.organization_id, "supporters", ["email"], "casefold")
 
 
 @pytest.fixture
@@ -219,13 +225,14 @@ def test_a_first_page_planned_without_reading_links_writes_the_same(
     assert _state(workspace, "households") == _state(reference, "households")
 
 
-@pytest.mark.parametrize("scanned_up_to", [apply.SCANNED_UP_TO, 0])
+@pytest.mark.parametrize("scanned_up_to", [matching.SCANNED_UP_TO, 0])
 def test_a_platform_row_to_match_made_meanwhile_is_matched(
     workspace: Workspace, monkeypatch: pytest.MonkeyPatch, scanned_up_to: int
 ) -> None:
     # Whether the table is scanned for any row without a link or asked for the page's keys.
-    monkeypatch.setattr(apply, "SCANNED_UP_TO", scanned_up_to)
+    monkeypatch.setattr(matching, "SCANNED_UP_TO", scanned_up_to)
     scope = _scope(workspace)
+    _build_keys(workspace, scope)
     page = [_supporter(1, None), _supporter(2, None)]
     made = _plan(workspace, scope, "supporters", page)
     assert made is not None
@@ -307,7 +314,7 @@ def test_in_a_large_table_only_a_row_without_a_link_that_matches_sends_the_page_
     workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Beyond SCANNED_UP_TO rows, the page's keys are looked up instead of any row without a link.
-    monkeypatch.setattr(apply, "SCANNED_UP_TO", 0)
+    monkeypatch.setattr(matching, "SCANNED_UP_TO", 0)
     scope = _scope(workspace)
     with workspace.engine.begin() as conn:
         records.insert_many(
@@ -316,11 +323,29 @@ def test_in_a_large_table_only_a_row_without_a_link_that_matches_sends_the_page_
             "supporters",
             [{"last_name": "Someone"}, {"last_name": "Other", "email": "other@example.org"}],
         )
+    # Until the page's transaction has built the stored keys, a plan cannot know.
+    assert _plan(workspace, scope, "supporters", [_supporter(5, None)]) is None
+    _build_keys(workspace, scope)
     assert _plan(workspace, scope, "supporters", [_supporter(5, None)]) is not None
     with workspace.engine.begin() as conn:
         waiting = {"last_name": "Person 5", "email": " Person5@example.org"}
+        (own,) = records.insert_many(conn, scope.organization_id, "supporters", [waiting])
+    # A plan is made on the keys as stored; its transaction takes the changes since, finds
+    # the row and applies the page inside.
+    page = [_supporter(5, None)]
+    result = _commit(workspace, scope, "supporters", page, _plan(workspace, scope, "supporters", page))
+    assert (result.counts.created, result.counts.updated) == (0, 1)
+    with workspace.engine.connect() as conn:
+        linked = links.platform_ids(
+            conn, scope.organization_id, scope.connection_id, "supporters", [page[0].id]
+        )
+    assert linked == {page[0].id: own}
+    # Now stored, its key sends the next such page inside before any plan is made.
+    with workspace.engine.begin() as conn:
+        waiting = {"last_name": "Person 6", "email": "PERSON6@example.org"}
         records.insert_many(conn, scope.organization_id, "supporters", [waiting])
-    assert _plan(workspace, scope, "supporters", [_supporter(5, None)]) is None
+    _build_keys(workspace, scope)
+    assert _plan(workspace, scope, "supporters", [_supporter(6, None)]) is None
 
 
 @pytest.mark.parametrize("name", ["npsp", "bloomerang", "customer-success", "contact-center"])

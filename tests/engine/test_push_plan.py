@@ -1,6 +1,8 @@
-"""Push planning: records the CRM already holds are matched, by ids compared exactly."""
+"""Push planning: records the CRM already holds are matched, ids exactly and text by its key."""
 
 from __future__ import annotations
+
+import unicodedata
 
 import sqlalchemy as sa
 from engine_testkit import FAST, connect, live, sync
@@ -111,3 +113,33 @@ def test_a_subscription_made_in_the_crm_meanwhile_is_matched_not_doubled(
     assert [s["Id"] for s in mine if s["List_Name__c"].strip().casefold() == "monthly newsletter"] == [
         made_in_crm
     ]
+
+
+def test_a_supporter_is_matched_to_a_contact_holding_its_email_in_another_form(
+    workspace: Workspace, emulator: Emulator
+) -> None:
+    # (platform value, CRM value): the CRM is asked by value and compares case only, so a
+    # push asks in the forms the CRM may hold (trimmed, composed, decomposed, folded).
+    forms = {
+        "spaces": ("\tJane.Tab@Example.org\n", "jane.tab@example.org"),
+        "decomposed": ("Zoë.Müller@example.org", unicodedata.normalize("NFD", "zoë.müller@example.org")),
+        "sharp s": ("Straße@Example.de", "STRASSE@EXAMPLE.DE"),
+    }
+    connect(workspace, emulator, toggles={"default": {"pull": False, "push": True}})
+    existing = {
+        name: emulator.org.insert("Contact", {"LastName": name.title(), "Email": crm})
+        for name, (_, crm) in forms.items()
+    }
+    before = len(live(emulator, "Contact"))
+    with workspace.engine.begin() as conn:
+        ids = records.insert_many(
+            conn,
+            workspace.organization_id,
+            "supporters",
+            [{"last_name": name.title(), "email": platform} for name, (platform, _) in forms.items()],
+        )
+    report = run_push(workspace, "sf", retry=FAST)
+    assert {
+        name: report.outcomes[("supporters", i)].crm_id for name, i in zip(forms, ids, strict=True)
+    } == existing
+    assert len(live(emulator, "Contact")) == before

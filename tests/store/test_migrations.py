@@ -7,40 +7,49 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from crmsync.engine.workspace import Workspace
 from crmsync.errors import ConfigError
 from crmsync.store import tenancy
-from crmsync.store.db import create_db_engine, migrate
+from crmsync.store.db import alembic_config, create_db_engine, migrate
 from crmsync.store.tables import metadata, organizations
-
-
-def _real_differences(diffs: list[object]) -> list[object]:
-    # Expression indexes cannot be reflected for comparison; they are checked by name below.
-    return [d for d in diffs if not (isinstance(d, tuple) and _normalized(getattr(d[1], "name", "")))]
-
-
-def _normalized(index_name: object) -> bool:
-    return str(index_name).endswith("_norm")
 
 
 def test_migrated_schema_matches_the_declared_tables(workspace: Workspace) -> None:
     with workspace.engine.connect() as conn, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
-        assert _real_differences(list(diffs)) == []
-        # The inspector skips expression indexes, so ask the catalogs directly.
-        if conn.dialect.name == "sqlite":
-            names = conn.execute(sa.text("SELECT name FROM sqlite_master WHERE type = 'index'")).scalars()
-        else:
-            names = conn.execute(
-                sa.text("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")
-            ).scalars()
-        declared = {i.name for t in metadata.tables.values() for i in t.indexes if _normalized(i.name)}
-        assert "ix_supporters_email_norm" in declared
-        assert declared <= set(names)
+        assert list(diffs) == []
+        # Matching folds no text in SQL any more (0017): the inspector skips expression
+        # indexes, so the catalogs are asked that none is left on the platform's tables.
+        assert _folding_indexes(conn) == []
+
+
+def test_0017_down_and_up_again_moves_match_keys_between_sql_and_crmsync(workspace: Workspace) -> None:
+    config = alembic_config(workspace.engine)
+    # To the revision before 0017, whichever it is chained after.
+    command.downgrade(config, "0017-1")
+    with workspace.engine.connect() as conn:
+        assert "ix_supporters_email_norm" in _folding_indexes(conn)
+        assert "crmsync_match_keys" not in sa.inspect(conn).get_table_names()
+    command.upgrade(config, "head")
+    with workspace.engine.connect() as conn:
+        assert _folding_indexes(conn) == []
+        assert {"crmsync_match_keys", "crmsync_match_key_sets"} <= set(sa.inspect(conn).get_table_names())
+
+
+def _folding_indexes(conn: sa.Connection) -> list[str]:
+    """The names of the indexes on lower(trim(column)) that 0011 and before made."""
+    if conn.dialect.name == "sqlite":
+        names = conn.execute(sa.text("SELECT name FROM sqlite_master WHERE type = 'index'")).scalars()
+    else:
+        names = conn.execute(
+            sa.text("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")
+        ).scalars()
+    return sorted(name for name in names if str(name).endswith("_norm"))
 
 
 def test_migrate_twice_is_harmless(workspace: Workspace) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from testkit import bare_connection
 
 from crmsync.engine.workspace import Workspace
-from crmsync.store import links, records
+from crmsync.store import links, match_keys, records
 from crmsync.store.links import NewLink
 
 
@@ -28,7 +28,10 @@ def test_platform_ids_and_the_unlinked_check(workspace: Workspace) -> None:
     keys = [("a@example.org",), ("b@example.org",)]
 
     def waiting() -> set[tuple[str, ...]]:
-        return set(records.find_unlinked_matches(conn, org, cid, "supporters", ["email"], "casefold", keys))
+        match_keys.refresh(conn, org, "supporters", ["email"], "casefold")
+        return set(
+            records.find_unlinked_matches(conn, org, cid, "supporters", ["email"], "casefold", keys) or {}
+        )
 
     with workspace.engine.begin() as conn:
         assert waiting() == set()

@@ -17,7 +17,7 @@ from crmsync.engine.workspace import Workspace
 from crmsync.errors import RunBusyError
 from crmsync.model.load import load_profile
 from crmsync.secrets import Vault, generate_key
-from crmsync.store import leases, links, logs, records, retries, tenancy
+from crmsync.store import leases, links, logs, match_keys, records, retries, tenancy
 from crmsync.store.links import NewLink
 from crmsync.store.platform import platform_table
 from crmsync.store.types import utcnow
@@ -50,6 +50,8 @@ def test_matching_is_case_and_space_insensitive_and_skips_linked(workspace: Work
             ],
         )
         links.write(conn, org, cid, [NewLink("supporters", ids[1], "Contact", "003B", "t", "h")])
+        # Keys are asked of what crmsync stores: brought up to date in the writing transaction.
+        match_keys.refresh(conn, org, "supporters", ["email"], "casefold")
         found = records.find_unlinked_matches(
             conn, org, cid, "supporters", ["email"], "casefold", [("ada@example.org",), ("bob@example.org",)]
         )
@@ -188,16 +190,30 @@ def test_every_matching_rule_of_the_built_in_profiles_is_answered_through_indexe
                     tuple(n if isinstance(table.c[c].type, sa.Integer) else f"k{n}" for c in rule.columns)
                     for n in (1, 2)
                 ]
-                with ws.engine.connect() as conn:
+                keyed = match_keys.keyed(mapping.type, rule.columns)
+                with ws.engine.begin() as conn:
+                    if keyed:
+                        match_keys.refresh(
+                            conn, ws.organization_id, mapping.type, rule.columns, rule.normalize
+                        )
                     records.find_unlinked_matches(
                         conn, ws.organization_id, cid, mapping.type, rule.columns, rule.normalize, keys
                     )
                     sql, params = asked[-1]
                     steps = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)]
                 assert not any(step.startswith("SCAN") for step in steps), (mapping.type, rule.columns, steps)
-                # The keys are looked up, not the organization's rows walked.
+                # The keys are looked up, not the organization's rows walked: rules that start
+                # with text in crmsync's stored keys, then each row by id; the others through
+                # the index on the rule's first column.
                 (searched,) = [step for step in steps if step.startswith(f"SEARCH {table.name} ")]
-                assert "(organization_id=? AND " in searched, (mapping.type, rule.columns, searched)
+                if keyed:
+                    assert any(
+                        step.startswith("SEARCH crmsync_match_keys USING") and "match_key=?" in step
+                        for step in steps
+                    ), steps
+                    assert "PRIMARY KEY (rowid=?)" in searched, (mapping.type, rule.columns, searched)
+                else:
+                    assert "(organization_id=? AND " in searched, (mapping.type, rule.columns, searched)
                 assert any(step.startswith("SEARCH crmsync_links USING") for step in steps), steps
     finally:
         ws.close()
