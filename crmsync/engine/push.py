@@ -188,7 +188,7 @@ def _write(
         change = updates.get(node.key)
         if problem:
             written[node.key] = Written(
-                node, WriteResult(handle, False, code="NOT_PUSHABLE", message=problem)
+                node, WriteResult(handle, False, code=node.problem_code, message=problem)
             )
         elif change is None:
             flows = column_flows(node.mapping, toggle_of(node.mapping, toggles), scope.policy)

@@ -28,6 +28,7 @@ from crmsync.store import archive, change_batches, links, push_state, tenancy
 from crmsync.store.capture import CHANNEL
 from crmsync.store.db import reading
 from crmsync.store.platform import platform_table
+from crmsync.store.readable import READ_ERRORS, read_rows
 from crmsync.store.tables import links as links_table
 from crmsync.store.tables import record_failures
 from crmsync.store.types import utcnow
@@ -139,9 +140,10 @@ def sweep(engine: Engine, scope: Scope, connector: Connector, *, batch: int = 10
                 rows = _unlinked(conn, scope, mapping.type, after, batch)
             if not rows:
                 break
-            after = int(rows[-1]["id"])
+            after = rows[-1][0]
+            # A row that cannot be read goes too: its push fails with what is wrong in it.
             wanted = [
-                PushItem(mapping.type, int(r["id"])) for r in rows if filter_problem(mapping, r) is None
+                PushItem(mapping.type, i) for i, r in rows if r is None or filter_problem(mapping, r) is None
             ]
             if wanted:
                 _merge(total, push(engine, scope, connector, wanted))
@@ -261,7 +263,8 @@ class _Waiter:
 
 def _unlinked(
     conn: sa.Connection, scope: Scope, platform_type: str, after: int, limit: int
-) -> list[dict[str, Any]]:
+) -> list[tuple[int, dict[str, Any] | None]]:
+    """Unlinked, unlocked rows after ``after`` by id; None for a row that cannot be read."""
     table = platform_table(platform_type)
     linked = sa.select(links_table.c.platform_id).where(
         links_table.c.organization_id == scope.organization_id,
@@ -274,7 +277,7 @@ def _unlinked(
         record_failures.c.platform_type == platform_type,
         record_failures.c.locked_at.is_not(None),
     )
-    rows = conn.execute(
+    query = (
         sa.select(table)
         .where(
             table.c.organization_id == scope.organization_id,
@@ -287,7 +290,12 @@ def _unlinked(
         .order_by(table.c.id)
         .limit(limit)
     )
-    return [dict(r._mapping) for r in rows]
+    try:
+        return [(int(r.id), dict(r._mapping)) for r in conn.execute(query)]
+    except READ_ERRORS:
+        ids = [int(i) for i in conn.execute(query.with_only_columns(table.c.id)).scalars()]
+        found, _ = read_rows(conn, table, ids)
+        return [(i, found.get(i)) for i in ids]
 
 
 def _merge(total: PushReport, part: PushReport) -> None:
