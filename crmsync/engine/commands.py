@@ -22,7 +22,7 @@ from crmsync.engine.restore import RestoreResult, restore
 from crmsync.engine.stamp import StampResult, stamp_ids
 from crmsync.engine.workspace import Workspace
 from crmsync.errors import ConfigError
-from crmsync.store import archive, logs, push_state
+from crmsync.store import archive, logs, push_state, records
 from crmsync.store.db import reading
 from crmsync.store.logs import LogEntry
 
@@ -231,14 +231,22 @@ def archive_locks(workspace: Workspace, keys: Sequence[str], connection: str | N
     if missing:
         names = ", ".join(f"{t}:{i}" for t, i in sorted(missing))
         raise ConfigError(f"no lock named {names}; `crmsync locks` lists them")
+    org = workspace.organization_id
     with workspace.engine.begin() as conn:
         for lock in found:
             record = (lock.platform_type, lock.platform_id)
-            push_state.clear_failures(conn, workspace.organization_id, lock.connection_id, [record])
+            # A record the platform no longer has is deleted in the CRM again (by the CRM id its
+            # failed delete kept, else by its link); any other is pushed again.
+            gone = not records.existing_ids(conn, org, lock.platform_type, [lock.platform_id])
+            push_state.clear_failures(conn, org, lock.connection_id, [record])
             # Linked records are not in the sweep's scope: queue them so the pusher retries.
             push_state.enqueue(
-                conn, workspace.organization_id, lock.connection_id, [(*record, "upsert", None)]
+                conn,
+                org,
+                lock.connection_id,
+                [(*record, "delete", lock.crm_id) if gone else (*record, "upsert", None)],
             )
+            what = "deleted in the CRM" if gone else "pushed"
             logs.write(
                 conn,
                 workspace.organization_id,
@@ -248,7 +256,7 @@ def archive_locks(workspace: Workspace, keys: Sequence[str], connection: str | N
                         action="push",
                         direction="push",
                         status="pending",
-                        message=f"lock archived by an administrator; {lock.key} is queued to be pushed again",
+                        message=f"lock archived by an administrator; {lock.key} is queued to be {what} again",
                         platform_id=lock.platform_id,
                     )
                 ],

@@ -24,7 +24,7 @@ from crmsync.engine.explain import note_next_sweep
 from crmsync.engine.outbound import filter_problem
 from crmsync.engine.push import PushItem, PushReport, push, pushable_types
 from crmsync.errors import TransientError
-from crmsync.store import archive, change_batches, links, push_state, tenancy
+from crmsync.store import archive, change_batches, links, push_state, records, tenancy
 from crmsync.store.capture import CHANNEL
 from crmsync.store.db import reading
 from crmsync.store.platform import platform_table
@@ -113,7 +113,9 @@ def drain(engine: Engine, scope: Scope, connector: Connector, *, limit: int = BA
     requested = set(keys)
     parents = [k for k, o in report.outcomes.items() if k not in requested and o.status == "pushed"]
     with engine.begin() as conn:
-        push_state.dequeue(conn, org, cid, done)
+        # Queued again since this batch was read (a change, or a lock lifted because the
+        # parent it waited for was pushed in this batch): it stays queued.
+        push_state.dequeue(conn, org, cid, done, queued_before=started)
         push_state.dequeue(conn, org, cid, parents, queued_before=started)
         for key in retry:
             delay = RETRY_BASE * 2 ** min(attempts[key], 6)
@@ -156,11 +158,14 @@ def resync(
     """Push these records now, whatever their locks say; a success lifts the lock."""
     report = PushReport()
     for start in range(0, len(ids), BATCH):
-        chunk = ids[start : start + BATCH]
-        _merge(
-            report,
-            push(engine, scope, connector, [PushItem(platform_type, i) for i in chunk], bypass_locks=True),
-        )
+        items = _resync_items(engine, scope, platform_type, ids[start : start + BATCH])
+        _merge(report, push(engine, scope, connector, items, bypass_locks=True))
+    # Records that failed because of these (children of a rejected new parent) go with them.
+    released = report.released
+    while released:
+        part = push(engine, scope, connector, [PushItem(*key) for key in released])
+        _merge(report, part)
+        released = part.released
     with engine.begin() as conn:
         push_state.dequeue(
             conn,
@@ -169,6 +174,21 @@ def resync(
             [k for k, o in report.outcomes.items() if o.status == "pushed"],
         )
     return report
+
+
+def _resync_items(engine: Engine, scope: Scope, platform_type: str, ids: Sequence[int]) -> list[PushItem]:
+    """A push of each record the platform has; a delete of each it no longer has (a delete that
+    failed is retried with the CRM id it had, else by the record's link)."""
+    org, cid = scope.organization_id, scope.connection_id
+    with reading(engine) as conn:
+        present = records.existing_ids(conn, org, platform_type, ids)
+        crm_ids = push_state.failed_deletes(
+            conn, org, cid, platform_type, [i for i in ids if i not in present]
+        )
+    return [
+        PushItem(platform_type, i) if i in present else PushItem(platform_type, i, "delete", crm_ids.get(i))
+        for i in ids
+    ]
 
 
 def select_ids(engine: Engine, scope: Scope, platform_type: str, where: dict[str, str]) -> list[int]:
@@ -301,3 +321,4 @@ def _unlinked(
 def _merge(total: PushReport, part: PushReport) -> None:
     total.outcomes.update(part.outcomes)
     total.api_calls += part.api_calls
+    total.released += part.released

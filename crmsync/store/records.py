@@ -193,6 +193,18 @@ def get_many(
     return found
 
 
+def existing_ids(
+    conn: sa.Connection, organization_id: int, platform_type: str, ids: Sequence[int]
+) -> set[int]:
+    """Which of ``ids`` are rows of ``platform_type`` (the others were deleted, or never were)."""
+    table = platform_table(platform_type)
+    found: set[int] = set()
+    for part in chunks(sorted(set(ids))):
+        query = sa.select(table.c.id).where(table.c.organization_id == organization_id, table.c.id.in_(part))
+        found.update(int(i) for i in conn.execute(query).scalars())
+    return found
+
+
 def normalized(value: Any, how: str) -> Any:
     """A match key part: case-folded and trimmed text for ``casefold``, else the value itself."""
     if how == "casefold" and isinstance(value, str):

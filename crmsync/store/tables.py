@@ -313,8 +313,16 @@ record_failures = sa.Table(
     sa.Column("last_error_code", sa.String(64), nullable=True),
     sa.Column("last_failed_at", UTCDateTime, nullable=False),
     sa.Column("locked_at", UTCDateTime, nullable=True),
+    # What the failed push was (upsert or delete) and, for a delete, the CRM record it
+    # targeted: archiving the lock or a Resync retries the same thing.
+    sa.Column("operation", sa.String(8), nullable=True),
+    sa.Column("crm_id", sa.String(64), nullable=True),
+    # The record (type:id) whose failure this one followed (a parent that could not be
+    # written): its success lifts this record's failures and queues it again.
+    sa.Column("waiting_for", sa.String(80), nullable=True),
     sa.PrimaryKeyConstraint("connection_id", "platform_type", "platform_id"),
     sa.Index(None, "organization_id", "locked_at"),
+    sa.Index(None, "connection_id", "waiting_for"),
 )
 
 # --- keeping in step -----------------------------------------------------------------

@@ -10,13 +10,15 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
+import crmsync
+from crmsync.emulators.salesforce.server import Emulator
 from crmsync.secrets import generate_key
 
 SECRETS = {"SF_CLIENT_SECRET": "emulator-secret", "SF_PASSWORD": "emulator-password"}
@@ -92,6 +94,15 @@ class Project:
             result = conn.execute(sa.text(statement), params)
             return list(result) if result.returns_rows else []
 
+    def crm_id(self, platform_type: str, platform_id: int) -> str:
+        """The CRM id the record is linked to."""
+        rows = self.sql(
+            "SELECT crm_id FROM crmsync_links WHERE platform_type = :t AND platform_id = :i",
+            t=platform_type,
+            i=platform_id,
+        )
+        return str(rows[0][0])
+
     def now(self) -> str:
         """A timestamp literal both backends take for created_at and updated_at."""
         return "2026-01-01 00:00:00" if self.backend == "sqlite" else "2026-01-01T00:00:00Z"
@@ -121,6 +132,9 @@ def open_project(backend: str, directory: Path) -> Iterator[Project]:
     key = directory / "key"
     key.write_text(generate_key(), encoding="utf-8")
     env = {**os.environ, **SECRETS, "CRMSYNC_SECRET_KEY_FILE": str(key)}
+    # The commands run the crmsync under test, whatever the directory they start in.
+    source = str(Path(crmsync.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, env.get("PYTHONPATH")]))
     env.pop("CRMSYNC_SECRET_KEY", None)
     if backend == "sqlite":
         url = f"sqlite:///{directory / 'platform.db'}"
@@ -137,7 +151,11 @@ def open_project(backend: str, directory: Path) -> Iterator[Project]:
                 conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
             admin.dispose()
 
-    project = Project(directory, url, backend, env, sa.create_engine(url))
+    engine = sa.create_engine(url)
+    if backend == "sqlite":
+        # As an application would have it: its foreign keys act (SET NULL, CASCADE).
+        sa.event.listen(engine, "connect", lambda dbapi, _: dbapi.execute("PRAGMA foreign_keys=ON"))
+    project = Project(directory, url, backend, env, engine)
     try:
         yield project
     finally:
@@ -157,6 +175,6 @@ def wait_for(check: Callable[[], Any], *, timeout: float = 60, what: str = "the 
     raise AssertionError(f"{what} did not happen within {timeout} s")
 
 
-def live_values(rows: Sequence[Any], field_name: str) -> list[Any]:
-    """One field of the live rows of an emulator object."""
-    return [r[field_name] for r in rows if not r["IsDeleted"]]
+def crm_record(emulator: Emulator, object_name: str, crm_id: str) -> dict[str, Any]:
+    """One record of the emulated org, deleted or not."""
+    return next(dict(r) for r in emulator.org.scan(object_name) if r["Id"] == crm_id)
