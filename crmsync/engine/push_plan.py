@@ -7,8 +7,10 @@ so an existing CRM record is linked instead of duplicated).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -100,7 +102,9 @@ def plan_push(
         wanted: list[Key] = []
         fresh = [n for n in nodes.values() if not n.parents and not n.problem]
         for node in fresh:
-            _find_parents(node)
+            _check_values(node)
+            if not node.problem:
+                _find_parents(node)
         parents = {k for n in fresh for k in n.parents.values() if k not in nodes}
         for platform_type, ids in _by_type(sorted(parents)).items():
             known = links.by_platform_ids(conn, organization_id, connection_id, platform_type, ids)
@@ -113,6 +117,15 @@ def plan_push(
         frontier = wanted
     _mark_problems(nodes, parent_ids, missing, pushable)
     return plan_with_order(nodes, parent_ids, missing)
+
+
+def _check_values(node: Node) -> None:
+    """A number no CRM takes (PostgreSQL keeps NaN and infinities in NUMERIC) is the node's problem."""
+    for column, value in node.row.items():
+        if isinstance(value, Decimal | float) and not math.isfinite(value):
+            bad = Unreadable(node.key[1], column, str(value), "a finite number", "")
+            node.problem, node.problem_code = bad.problem, UNREADABLE
+            return
 
 
 def _find_parents(node: Node) -> None:

@@ -8,9 +8,7 @@ down) leave them queued.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -20,12 +18,11 @@ from sqlalchemy.engine import Engine
 
 from crmsync.connectors.base import Connector
 from crmsync.engine.apply import Scope
-from crmsync.engine.explain import note_next_sweep
 from crmsync.engine.outbound import filter_problem
-from crmsync.engine.push import PushItem, PushReport, push, pushable_types
+from crmsync.engine.push import PushItem, PushReport, pushable_types
+from crmsync.engine.push_isolate import push_isolated
 from crmsync.errors import TransientError
 from crmsync.store import archive, change_batches, links, push_state, records, tenancy
-from crmsync.store.capture import CHANNEL
 from crmsync.store.db import reading
 from crmsync.store.platform import platform_table
 from crmsync.store.readable import READ_ERRORS, read_rows
@@ -86,7 +83,7 @@ def drain(engine: Engine, scope: Scope, connector: Connector, *, limit: int = BA
     keys = [(i.platform_type, i.platform_id) for i in items]
     attempts = {(i.platform_type, i.platform_id): i.attempts for i in items}
     try:
-        report = push(
+        report = push_isolated(
             engine,
             scope,
             connector,
@@ -148,7 +145,7 @@ def sweep(engine: Engine, scope: Scope, connector: Connector, *, batch: int = 10
                 PushItem(mapping.type, i) for i, r in rows if r is None or filter_problem(mapping, r) is None
             ]
             if wanted:
-                _merge(total, push(engine, scope, connector, wanted))
+                _merge(total, push_isolated(engine, scope, connector, wanted))
     return total
 
 
@@ -159,11 +156,11 @@ def resync(
     report = PushReport()
     for start in range(0, len(ids), BATCH):
         items = _resync_items(engine, scope, platform_type, ids[start : start + BATCH])
-        _merge(report, push(engine, scope, connector, items, bypass_locks=True))
+        _merge(report, push_isolated(engine, scope, connector, items, bypass_locks=True))
     # Records that failed because of these (children of a rejected new parent) go with them.
     released = report.released
     while released:
-        part = push(engine, scope, connector, [PushItem(*key) for key in released])
+        part = push_isolated(engine, scope, connector, [PushItem(*key) for key in released])
         _merge(report, part)
         released = part.released
     with engine.begin() as conn:
@@ -201,84 +198,6 @@ def select_ids(engine: Engine, scope: Scope, platform_type: str, where: dict[str
         query = query.where(sa.cast(table.c[column], sa.String) == value)
     with reading(engine) as conn:
         return [int(r[0]) for r in conn.execute(query.order_by(table.c.id))]
-
-
-def watch(
-    engine: Engine,
-    scope: Scope,
-    connector: Connector,
-    stop: threading.Event,
-    *,
-    sweep_every: timedelta = timedelta(minutes=15),
-    poll: float = 0.1,
-    on_report: Callable[[DrainResult], None] | None = None,
-) -> None:
-    """Push changes as they happen until ``stop`` is set; sweep on schedule."""
-    waiter = _Waiter(engine, poll)
-    next_sweep = time.monotonic()
-    backoff = 0.0
-    try:
-        while not stop.is_set():
-            try:
-                collect(engine, scope)
-                while True:
-                    result = drain(engine, scope, connector)
-                    if on_report is not None and result.report.outcomes:
-                        on_report(result)
-                    if not result.report.outcomes:
-                        break
-                if time.monotonic() >= next_sweep:
-                    sweep(engine, scope, connector)
-                    next_sweep = time.monotonic() + sweep_every.total_seconds()
-                    # For "Why didn't this sync?": "waiting for the next sweep at HH:MM".
-                    with engine.begin() as conn:
-                        note_next_sweep(
-                            conn, scope.organization_id, scope.connection_id, utcnow() + sweep_every
-                        )
-                backoff = 0.0
-            except TransientError:
-                backoff = min(60.0, backoff * 2 or 1.0)
-                stop.wait(backoff)
-                continue
-            waiter.wait(stop)
-    finally:
-        waiter.close()
-
-
-class _Waiter:
-    """Sleeps until a change may have arrived: LISTEN/NOTIFY on PostgreSQL, polling on SQLite."""
-
-    def __init__(self, engine: Engine, poll: float) -> None:
-        self.poll = poll
-        self.engine = engine
-        self._raw: Any = None
-        self._last = -1
-        if engine.dialect.name == "postgresql":
-            raw = engine.raw_connection()
-            driver = raw.driver_connection
-            assert driver is not None
-            driver.autocommit = True
-            driver.execute(f"LISTEN {CHANNEL}")
-            self._raw = raw
-
-    def wait(self, stop: threading.Event) -> None:
-        if self._raw is not None:
-            driver = self._raw.driver_connection
-            for _ in driver.notifies(timeout=1.0, stop_after=1):
-                break
-            return
-        deadline = time.monotonic() + 1.0
-        while not stop.is_set() and time.monotonic() < deadline:
-            with reading(self.engine) as conn:
-                latest = push_state.latest_change_id(conn)
-            if latest != self._last:
-                self._last = latest
-                return
-            stop.wait(self.poll)
-
-    def close(self) -> None:
-        if self._raw is not None:
-            self._raw.close()
 
 
 def _unlinked(

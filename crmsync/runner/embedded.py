@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Literal
 
 from crmsync.connectors.salesforce.connector import SalesforceConnector
 from crmsync.connectors.salesforce.streaming import StreamingSession
-from crmsync.engine import cdc, pusher
+from crmsync.engine import cdc, push_watch
 from crmsync.engine.apply import Scope
 from crmsync.engine.interval import run_interval_due
 from crmsync.engine.jobs import Ran, run_due
@@ -208,7 +208,7 @@ class EmbeddedRunner:
         try:
             while not self.stop.is_set():
                 try:
-                    pusher.watch(
+                    push_watch.watch(
                         self.workspace.engine,
                         scope,
                         connector,
