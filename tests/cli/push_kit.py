@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -94,6 +93,17 @@ class Project:
             result = conn.execute(sa.text(statement), params)
             return list(result) if result.returns_rows else []
 
+    def sign_up(self, prefix: str, count: int) -> list[str]:
+        """New supporters as the application inserts them; their emails."""
+        emails = [f"{prefix}{n}@example.org" for n in range(count)]
+        for email in emails:
+            self.sql(
+                "INSERT INTO supporters (organization_id, first_name, last_name, email, created_at, "
+                f"updated_at) VALUES (1, 'New', 'Supporter', :email, '{self.now()}', '{self.now()}')",
+                email=email,
+            )
+        return emails
+
     def crm_id(self, platform_type: str, platform_id: int) -> str:
         """The CRM id the record is linked to."""
         rows = self.sql(
@@ -162,17 +172,6 @@ def open_project(backend: str, directory: Path) -> Iterator[Project]:
         project.stop_children()
         project.engine.dispose()
         drop()
-
-
-def wait_for(check: Callable[[], Any], *, timeout: float = 60, what: str = "the condition") -> Any:
-    """Poll ``check`` until it returns something true; that value."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"{what} did not happen within {timeout} s")
 
 
 def crm_record(emulator: Emulator, object_name: str, crm_id: str) -> dict[str, Any]:

@@ -24,17 +24,6 @@ POISON = {
 }
 
 
-def _sign_ups(project: Project, count: int) -> list[str]:
-    emails = [f"sign-up-{n}@example.org" for n in range(count)]
-    for email in emails:
-        project.sql(
-            "INSERT INTO supporters (organization_id, first_name, last_name, email, created_at, updated_at) "
-            f"VALUES (1, 'New', 'Supporter', :email, '{project.now()}', '{project.now()}')",
-            email=email,
-        )
-    return emails
-
-
 def test_poison_rows_fail_alone_and_lock_after_three(project: Project, push_emulator: Emulator) -> None:
     project.write_config(push_emulator.base_url, toggles="default = { pull = true, push = true }")
     assert project.cli("sync", "all").returncode == 0
@@ -43,7 +32,7 @@ def test_poison_rows_fail_alone_and_lock_after_three(project: Project, push_emul
     for gift, (column, value, _) in poisoned.items():
         project.sql(f"UPDATE transactions SET {column} = {value} WHERE id = {gift}")
     project.sql(f"UPDATE transactions SET name = 'Still pushed' WHERE id = {gifts[3]}")
-    emails = _sign_ups(project, 5)
+    emails = project.sign_up("sign-up-", 5)
 
     pushed = project.cli("push")
 
@@ -71,7 +60,7 @@ def test_poison_rows_fail_alone_and_lock_after_three(project: Project, push_emul
         assert said in locks[f"transactions:{gift}"]["last_error"]
 
     # Locked rows are left alone by the sweep; what else is new is still pushed.
-    more = _sign_ups(project, 1)
+    more = project.sign_up("sweep-", 1)
     swept = project.cli("sweep")
     assert swept.returncode == 0, swept.stdout + swept.stderr
     assert more[0] in {r["Email"] for r in push_emulator.org.scan("Contact")}
