@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from crmsync.store.tables import changes, push_queue, record_failures
 from crmsync.store.types import utcnow
@@ -122,8 +123,23 @@ def enqueue(
         if key not in queued
     ]
     if inserts:
-        conn.execute(push_queue.insert(), inserts)
+        conn.execute(_insert_or_coalesce(conn), inserts)
     return len(given)
+
+
+def _insert_or_coalesce(conn: sa.Connection) -> sa.Executable:
+    """An insert that coalesces with a row queued meanwhile by another transaction (a lock
+    lifted or archived in another process while the pusher queues): PostgreSQL runs them
+    side by side, and the second would fail on the queue's primary key."""
+    insert = postgresql.insert(push_queue) if conn.dialect.name == "postgresql" else sqlite.insert(push_queue)
+    return insert.on_conflict_do_update(
+        index_elements=[push_queue.c.connection_id, push_queue.c.platform_type, push_queue.c.platform_id],
+        set_={
+            "operation": insert.excluded.operation,
+            "next_attempt_at": insert.excluded.next_attempt_at,
+            "crm_id": sa.func.coalesce(insert.excluded.crm_id, push_queue.c.crm_id),
+        },
+    )
 
 
 def due(conn: sa.Connection, organization_id: int, connection_id: int, limit: int = 2000) -> list[QueueItem]:
