@@ -62,6 +62,14 @@ class Project:
             check=False,
         )
 
+    def ok(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run ``crmsync ARGS``, which must succeed (its output shown if it does not)."""
+        done = self.cli(*args)
+        assert done.returncode == 0, (
+            f"crmsync {' '.join(args)} exited {done.returncode}: {done.stdout}{done.stderr}"
+        )
+        return done
+
     def json(self, *args: str) -> Any:
         """The one JSON document ``crmsync ARGS --json`` prints."""
         done = self.cli(*args, "--json")

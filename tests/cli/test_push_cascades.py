@@ -21,7 +21,7 @@ def _errors(project: Project) -> list[dict[str, Any]]:
 
 def test_a_crm_cascade_is_not_pushed_as_a_failure(project: Project, push_emulator: Emulator) -> None:
     project.write_config(push_emulator.base_url, toggles=PUSH_ALL)
-    assert project.cli("sync", "all").returncode == 0
+    project.ok("sync", "all")
     rows = project.sql(
         "SELECT t.id, p.id FROM transactions t JOIN transaction_payments p ON p.transaction_id = t.id "
         "ORDER BY t.id LIMIT 4"
@@ -44,7 +44,7 @@ def test_a_crm_cascade_is_not_pushed_as_a_failure(project: Project, push_emulato
     assert project.json_lines("locks") == []
     # The next pull ends the platform's payments as the CRM has them: deleted there, archived
     # here (the default for a CRM delete).
-    assert project.cli("sync", "all").returncode == 0
+    project.ok("sync", "all")
     archived = project.json_lines("archived", "transaction_payments")
     assert {(a["platform_id"], a["crm_id"], a["reason"]) for a in archived} == {
         (payment, crm_id, "deleted") for payment, crm_id in payments.items()
@@ -55,7 +55,7 @@ def test_a_record_deleted_between_read_and_write_is_skipped(
     project: Project, push_emulator: Emulator
 ) -> None:
     project.write_config(push_emulator.base_url, toggles=PUSH_ALL)
-    assert project.cli("sync", "all").returncode == 0
+    project.ok("sync", "all")
     payment = int(project.sql("SELECT min(id) FROM transaction_payments")[0][0])
     project.sql(f"UPDATE transaction_payments SET amount = amount + 1 WHERE id = {payment}")
     # The read finds the record; the write is answered as Salesforce answers one whose parent's

@@ -23,7 +23,7 @@ def test_a_locked_delete_is_deleted_again_by_archive_and_by_resync(
     project: Project, push_emulator: Emulator
 ) -> None:
     project.write_config(push_emulator.base_url, toggles=PUSH_ALL)
-    assert project.cli("sync", "all").returncode == 0
+    project.ok("sync", "all")
     first, second = (int(r[0]) for r in project.sql("SELECT id FROM supporters ORDER BY id LIMIT 2"))
     contacts = {i: project.crm_id("supporters", i) for i in (first, second)}
     push_emulator.state.faults.add(CANNOT_DELETE)
@@ -55,7 +55,7 @@ def test_a_child_locked_behind_its_rejected_parent_goes_when_the_parent_does(
     project: Project, push_emulator: Emulator
 ) -> None:
     project.write_config(push_emulator.base_url, toggles=PUSH_ALL)
-    assert project.cli("sync", "all").returncode == 0
+    project.ok("sync", "all")
     rule = {
         "name": "No_Placeholder_Names",
         "object": "Contact",

@@ -26,7 +26,7 @@ POISON = {
 
 def test_poison_rows_fail_alone_and_lock_after_three(project: Project, push_emulator: Emulator) -> None:
     project.write_config(push_emulator.base_url, toggles="default = { pull = true, push = true }")
-    assert project.cli("sync", "all").returncode == 0
+    project.ok("sync", "all")
     gifts = [int(r[0]) for r in project.sql("SELECT id FROM transactions ORDER BY id LIMIT 4")]
     poisoned = dict(zip(gifts, POISON[project.backend], strict=False))
     for gift, (column, value, _) in poisoned.items():

@@ -30,7 +30,7 @@ def _loops(project: Project) -> list[dict[str, Any]]:
 def _running(project: Project, emulator: Emulator) -> subprocess.Popen[str]:
     """`crmsync run` on a project that has pulled, once its three loops are alive."""
     project.write_config(emulator.base_url, toggles=PUSH_ALL)
-    assert project.cli("sync", "all").returncode == 0
+    project.ok("sync", "all")
     run = project.spawn("run", "--tick", "0.5", "--no-serve")
     wait_for(lambda: len([loop for loop in _loops(project) if loop["alive"]]) == 3)
     return run
@@ -65,7 +65,7 @@ def test_two_pushers_write_once_and_the_one_standing_by_takes_over(
     project: Project, push_emulator: Emulator
 ) -> None:
     project.write_config(push_emulator.base_url, toggles=PUSH_ALL)
-    assert project.cli("sync", "all").returncode == 0
+    project.ok("sync", "all")
     first = project.spawn("push", "--watch")
     wait_for(lambda: _pushers(project, "running"), what="the first pusher running")
     second = project.spawn("push", "--watch")
@@ -104,7 +104,7 @@ def test_a_killed_run_shows_in_status_and_a_new_one_clears_it(
     project: Project, push_emulator: Emulator
 ) -> None:
     project.write_config(push_emulator.base_url, toggles=PUSH_ALL)
-    assert project.cli("sync", "all").returncode == 0
+    project.ok("sync", "all")
     run = project.spawn("run", "--tick", "0.5", "--no-serve")
     wait_for(
         lambda: {loop["kind"] for loop in _loops(project) if loop["alive"]} == {"scheduler", "pusher", "cdc"}
@@ -128,7 +128,7 @@ def test_a_killed_run_shows_in_status_and_a_new_one_clears_it(
 
 def test_run_pushes_past_a_poison_row(project: Project, push_emulator: Emulator) -> None:
     project.write_config(push_emulator.base_url, toggles=PUSH_ALL)
-    assert project.cli("sync", "all").returncode == 0
+    project.ok("sync", "all")
     project.spawn("run", "--tick", "0.5", "--no-serve")
     wait_for(lambda: _pushers(project, "running"))
     gift = int(project.sql("SELECT min(id) FROM transactions")[0][0])
