@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import ast
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from crmsync.engine.workspace import Workspace
 from crmsync.store import tenancy
@@ -67,3 +70,14 @@ def foreign_imports(package_dir: Path, allowed: tuple[str, ...]) -> list[str]:
                 and not any(name == a or name.startswith(f"{a}.") for a in allowed)
             ]
     return found
+
+
+def wait_for(check: Callable[[], Any], *, timeout: float = 60, what: str = "the condition") -> Any:
+    """Poll ``check`` until it returns something true; that value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"{what} did not happen within {timeout} s")

@@ -7,7 +7,16 @@ from typing import Annotated, Any
 
 import typer
 
-from crmsync.cli.common import ConnectionOption, JsonOption, app, fail, json_line, open_workspace, out
+from crmsync.cli.common import (
+    ConnectionOption,
+    JsonOption,
+    app,
+    fail,
+    json_line,
+    open_workspace,
+    out,
+    shown,
+)
 from crmsync.errors import CrmsyncError
 
 orgsync_app = typer.Typer(help="Per CRM object: how (cdc or poll) and how often changes are pulled.")
@@ -142,6 +151,8 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
             f"{connection['queue_depth']} waiting to push; {connection['error_total']} errors",
             highlight=False,
         )
+        for loop in connection["loops"]:
+            out.print(f"  {_loop_line(loop)}", highlight=False, soft_wrap=True)
         for sync in connection["org_syncs"]:
             last_sync = f"{sync['last_sync']:%Y-%m-%d %H:%M}" if sync["last_sync"] else "never"
             out.print(
@@ -151,6 +162,24 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
             )
     if not picture["connections"]:
         out.print("no connections; configure one in crmsync.toml")
+
+
+def _loop_line(loop: dict[str, Any]) -> str:
+    """One loop of `crmsync status`: alive or not, heartbeat, last error."""
+    if loop["problem"]:
+        return f"{loop['kind']:<10} [red]{shown(loop['problem'])}[/red]"
+    process = loop["owner"].rpartition(":")[0]
+    beat = f"{loop['heartbeat_at']:%H:%M:%S}" if loop["heartbeat_at"] else "none yet"
+    line = f"{loop['kind']:<10} {loop['state']:<10} heartbeat {beat} UTC (process {process})"
+    if loop["state"] == "stopped":
+        line = f"{loop['kind']:<10} stopped    at {loop['seen_at']:%Y-%m-%d %H:%M:%S} UTC (process {process})"
+    if loop["note"]:
+        line += f"; {shown(loop['note'])}"
+    if loop["restarts"]:
+        line += f"; restarted {loop['restarts']} times"
+    if loop["last_error"]:
+        line += f"; last error at {loop['last_error_at']:%H:%M:%S}: {shown(loop['last_error'])}"
+    return line
 
 
 @app.command()

@@ -22,9 +22,10 @@ from crmsync.cli.common import (
     out,
     shown,
 )
-from crmsync.errors import CrmsyncError
+from crmsync.errors import CrmsyncError, FatalError
 
 if TYPE_CHECKING:
+    from crmsync.engine.pulse import Pulse
     from crmsync.engine.push import PushReport
 
 
@@ -44,6 +45,7 @@ def push(
     from datetime import timedelta
 
     from crmsync.engine.commands import run_push, run_watch
+    from crmsync.runner.supervisor import Supervisor
 
     workspace = open_workspace(ctx, configured=True)
     try:
@@ -54,13 +56,35 @@ def push(
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
         out.print("pushing changes as they happen; Ctrl-C stops")
-        run_watch(
-            workspace,
-            connection,
-            stop,
-            sweep_every=timedelta(minutes=sweep_minutes),
-            on_report=lambda r: _report(r.report, as_json=as_json, title="push", exit_on_partial=False),
-        )
+        row = workspace.connection(connection)
+        # Supervised as in `crmsync run`: restarted if it dies, and shown by `crmsync status`.
+        supervisor = Supervisor(workspace.engine, workspace.organization_id, stop, on_event=err.print)
+        fatal: list[CrmsyncError] = []
+
+        def pushing(pulse: Pulse) -> None:
+            try:
+                run_watch(
+                    workspace,
+                    connection,
+                    stop,
+                    sweep_every=timedelta(minutes=sweep_minutes),
+                    on_report=lambda r: _report(
+                        r.report, as_json=as_json, title="push", exit_on_partial=False
+                    ),
+                    pulse=pulse,
+                )
+            except FatalError as exc:
+                # Credentials or configuration: a person must act; retrying would not help.
+                fatal.append(exc)
+                stop.set()
+
+        supervisor.add(row.id, row.name, "pusher", pushing)
+        supervisor.start()
+        while not stop.wait(1.0):
+            pass
+        supervisor.join(timeout=30.0)
+        if fatal:
+            raise fatal[0]
     except CrmsyncError as exc:
         raise fail(exc) from None
     finally:

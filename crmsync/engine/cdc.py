@@ -30,6 +30,7 @@ from crmsync.connectors.salesforce.streaming import (
 from crmsync.engine.apply import Scope
 from crmsync.engine.poll import OPEN_AFTER, types_for
 from crmsync.engine.pull import PullOptions, RunResult, sync_all
+from crmsync.engine.pulse import DATABASE_AWAY, MAX_BACKOFF, Pulse, first_line
 from crmsync.errors import CrmsyncError, FatalError, ReplayLostError, RunBusyError
 from crmsync.store import org_syncs
 from crmsync.store.db import reading
@@ -98,21 +99,27 @@ def subscribe(
     *,
     recheck: float = 30.0,
     on_event: Callable[[str], None] = lambda _text: None,
+    pulse: Pulse | None = None,
 ) -> None:
     """Follow the change events of every enabled CDC org sync until ``stop`` is set."""
+    pulse = pulse or Pulse()
     backoff = 0.0
+    syncs: list[OrgSync] = []
     while not stop.is_set():
-        syncs = _cdc_syncs(engine, scope)
-        if not syncs:
-            stop.wait(recheck)
-            continue
-        session = session_factory()
+        session: StreamingSession | None = None
         try:
+            syncs = _cdc_syncs(engine, scope)
+            pulse.beat()
+            if not syncs:
+                stop.wait(recheck)
+                continue
+            session = session_factory()
             session.subscribe({channel_for(s.crm_object): _replay(s) for s in syncs})
             watched = {s.crm_object for s in syncs}
             checked = utcnow()
             while not stop.is_set():
                 events = session.poll()
+                pulse.beat()
                 if events:
                     if not _handle(engine, scope, connector, events, options, syncs, on_event, stop):
                         break  # still busy (or stopping): these events come again from the replay ids
@@ -124,18 +131,28 @@ def subscribe(
                         break  # an org sync was added, removed or switched: subscribe again
         except ReplayLostError as exc:
             on_event(f"CDC: {exc.message}")
+            pulse.failed(f"CDC: {exc.message}")
             _fail(engine, scope, syncs, exc, resync=True)
         except FatalError as exc:
             on_event(f"CDC stopped: {exc.message}")
+            pulse.failed(f"CDC stopped: {exc.message}")
             _fail(engine, scope, syncs, exc, resync=False)
             stop.wait(recheck)
         except CrmsyncError as exc:
             on_event(f"CDC: {exc.message}")
+            pulse.failed(f"CDC: {exc.message}")
             _fail(engine, scope, syncs, exc, resync=False)
-            backoff = min(60.0, backoff * 2 or 1.0)
+            backoff = min(MAX_BACKOFF, backoff * 2 or 1.0)
+            stop.wait(backoff)
+        except DATABASE_AWAY as exc:
+            # The events are not acknowledged: the next subscription replays them.
+            backoff = min(MAX_BACKOFF, backoff * 2 or 1.0)
+            on_event(f"CDC: database: {first_line(exc)}; subscribing again in {backoff:.0f} s")
+            pulse.failed(f"CDC: database: {first_line(exc)}; subscribing again in {backoff:.0f} s")
             stop.wait(backoff)
         finally:
-            session.close()
+            if session is not None:
+                session.close()
 
 
 def _handle(

@@ -12,10 +12,11 @@ import httpx
 
 from crmsync.connectors.base import Connector
 from crmsync.connectors.retry import RetryPolicy
-from crmsync.engine import patience, pusher
+from crmsync.engine import patience, push_watch, pusher
 from crmsync.engine.apply import Scope
 from crmsync.engine.progress import Observer
 from crmsync.engine.pull import PullOptions, RunResult, sync_all
+from crmsync.engine.pulse import Pulse
 from crmsync.engine.push import PushReport
 from crmsync.engine.reconcile import Reconciled, reconcile
 from crmsync.engine.restore import RestoreResult, restore
@@ -118,7 +119,10 @@ def run_push(
 ) -> PushReport:
     """Queue the captured user changes and push everything due, until the queue is drained."""
     total = PushReport()
-    with opened(workspace, connection, transport=transport, retry=retry) as session:
+    with (
+        opened(workspace, connection, transport=transport, retry=retry) as session,
+        push_watch.push_lease(workspace.engine, session.scope.connection_id),
+    ):
         engine = workspace.engine
         while pusher.collect(engine, session.scope):
             pass
@@ -140,16 +144,18 @@ def run_watch(
     *,
     sweep_every: timedelta = timedelta(minutes=15),
     on_report: Callable[[pusher.DrainResult], None] | None = None,
+    pulse: Pulse | None = None,
 ) -> None:
-    """Push changes as they happen until ``stop`` is set."""
+    """Push changes as they happen until ``stop`` is set (standing by while another pushes)."""
     with opened(workspace, connection) as session:
-        pusher.watch(
+        push_watch.watch(
             workspace.engine,
             session.scope,
             session.connector,
             stop,
             sweep_every=sweep_every,
             on_report=on_report,
+            pulse=pulse,
         )
 
 
@@ -161,7 +167,10 @@ def run_sweep(
     observer: Observer | None = None,
 ) -> PushReport:
     """The safety-net sweep, now."""
-    with opened(workspace, connection, retry=retry, run=patience.PUSHES, observer=observer) as session:
+    with (
+        opened(workspace, connection, retry=retry, run=patience.PUSHES, observer=observer) as session,
+        push_watch.push_lease(workspace.engine, session.scope.connection_id),
+    ):
         return pusher.sweep(workspace.engine, session.scope, session.connector)
 
 

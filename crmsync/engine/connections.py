@@ -36,6 +36,8 @@ class Card:
     last_run: dict[str, Any] | None
     login_url: str | None
     username: str | None
+    # Why the status is Error when a loop that should run does not (see engine.status).
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ def cards(workspace: Workspace) -> list[Card]:
                 last_run=last,
                 login_url=row.settings.get("login_url"),
                 username=row.settings.get("username"),
+                problem=item["problem"],
             )
         )
     return found

@@ -14,7 +14,7 @@ from typing import Literal
 
 from crmsync.engine.workspace import Workspace
 from crmsync.errors import ConfigError
-from crmsync.store import logs, push_state, retries
+from crmsync.store import logs, push_state, records, retries
 from crmsync.store.db import reading
 from crmsync.store.logs import LogEntry
 
@@ -34,6 +34,10 @@ class Lock:
     last_error_code: str | None
     last_failed_at: datetime
     locked_at: datetime | None
+    # A push lock: what failed ("upsert" or "delete"). Either: the parent (``type:id`` pushed,
+    # a CRM id pulled) whose failure this one followed or waits for.
+    operation: str | None = None
+    waiting_for: str | None = None
 
 
 def list_locks(workspace: Workspace, connection: str | None = None) -> list[Lock]:
@@ -51,12 +55,14 @@ def list_locks(workspace: Workspace, connection: str | None = None) -> list[Lock
                 lock.connection_id,
                 lock.platform_type,
                 lock.platform_id,
-                None,
+                lock.crm_id,
                 lock.failures,
                 lock.last_error,
                 lock.last_error_code,
                 lock.last_failed_at,
                 lock.locked_at,
+                lock.operation,
+                lock.waiting_for,
             )
             for lock in pushed
         ),
@@ -73,6 +79,8 @@ def list_locks(workspace: Workspace, connection: str | None = None) -> list[Lock
                 lock.code,
                 lock.last_failed_at,
                 lock.locked_at,
+                None,
+                lock.waiting_for,
             )
             for lock in pulled
         ),
@@ -101,10 +109,15 @@ def archive_locks(workspace: Workspace, keys: Sequence[str], connection: str | N
             else:
                 assert lock.platform_id is not None
                 record = (lock.platform_type, lock.platform_id)
+                # A record the platform no longer has is deleted in the CRM again (by the CRM id its
+                # failed delete kept, else by its link); any other is pushed again.
+                gone = not records.existing_ids(conn, org, lock.platform_type, [lock.platform_id])
                 push_state.clear_failures(conn, org, lock.connection_id, [record])
                 # Linked records are not in the sweep's scope: queue them so the pusher retries.
-                push_state.enqueue(conn, org, lock.connection_id, [(*record, "upsert", None)])
-                message = f"lock archived by an administrator; {lock.key} is queued to be pushed again"
+                again = (*record, "delete", lock.crm_id) if gone else (*record, "upsert", None)
+                push_state.enqueue(conn, org, lock.connection_id, [again])
+                what = "deleted in the CRM" if gone else "pushed"
+                message = f"lock archived by an administrator; {lock.key} is queued to be {what} again"
             entry = LogEntry(
                 data_type=lock.platform_type,
                 action=lock.direction,

@@ -188,19 +188,14 @@ def _write(
         change = updates.get(node.key)
         if problem:
             written[node.key] = Written(
-                node, WriteResult(handle, False, code="NOT_PUSHABLE", message=problem)
+                node, WriteResult(handle, False, code=node.problem_code, message=problem)
             )
         elif change is None:
             flows = column_flows(node.mapping, toggle_of(node.mapping, toggles), scope.policy)
             made, sent = push_bodies.create(connector, plan, node, flows)
             writes.append((made, Written(node, WriteResult(handle, False), sent=sent)))
         elif change.gone:
-            message = (
-                f"not pushed: {node.mapping.object} {node.crm_id} was deleted in the CRM; the next pull "
-                "applies the deletion to the platform"
-            )
-            gone = WriteResult(handle, False, node.crm_id, code=GONE, message=message)
-            written[node.key] = Written(node, gone, change)
+            written[node.key] = Written(node, _gone(node, handle), change)
         elif change.idle:
             written[node.key] = Written(node, WriteResult(handle, True, node.crm_id, code=IN_STEP), change)
         else:
@@ -213,6 +208,16 @@ def _write(
     results = connector.write([w for w, _ in writes]) if writes else []
     for (_, pending), result in zip(writes, results, strict=True):
         assert pending.node is not None
-        pending.result = result
+        # Deleted in the CRM after it was read (a cascade of a parent's delete): not a failure.
+        deleted = result.code == "ENTITY_IS_DELETED" and not result.fields and pending.node.crm_id
+        pending.result = _gone(pending.node, result.key) if deleted else result
         written[pending.node.key] = pending
     return written
+
+
+def _gone(node: Node, handle: str) -> WriteResult:
+    message = (
+        f"not pushed: {node.mapping.object} {node.crm_id} was deleted in the CRM; the next pull "
+        "applies the deletion to the platform"
+    )
+    return WriteResult(handle, False, node.crm_id, code=GONE, message=message)

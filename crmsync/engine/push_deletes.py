@@ -18,6 +18,11 @@ from crmsync.store import links
 from crmsync.store.db import reading
 from crmsync.store.logs import LogEntry
 
+NOTHING_TO_DELETE = (
+    "nothing to delete in the CRM: no CRM record is linked to it or carries its platform id "
+    "(never synced, or deleted already)"
+)
+
 
 def delete_in_crm(
     engine: Engine,
@@ -50,7 +55,7 @@ def delete_in_crm(
     for item in unlinked:
         key = platform_key(*item.key)
         if key not in found:
-            skip(report, entries, item, "nothing to delete in the CRM: the record was never synced")
+            skip(report, entries, item, NOTHING_TO_DELETE)
             continue
         keys[key] = item
         targets.append((key, scope.profile.mapping(item.platform_type).object, found[key]))

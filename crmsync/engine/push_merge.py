@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from crmsync.connectors.base import Connector, CrmRecord, ObjectInfo, ReadRequest
@@ -26,6 +27,7 @@ from crmsync.engine.mapping import compared_values
 from crmsync.engine.outbound import PLATFORM_ID_FIELD, platform_key
 from crmsync.engine.push_plan import Key, Node
 from crmsync.model.profile import ObjectMapping
+from crmsync.store import records
 from crmsync.store.db import reading
 from crmsync.store.platform import platform_table
 from crmsync.store.tenancy import Toggle
@@ -87,12 +89,13 @@ def merge_with_crm(
             parents = lookups.parents(
                 conn, scope.organization_id, scope.connection_id, mapping, list(found.values()), {}, {}
             )
+            deleted = _drop_deleted(conn, scope.organization_id, parents)
         for node in group:
             record = found.get(node.crm_id or "")
             if record is None:
                 updates[node.key] = Update(None)
                 continue
-            values, unreadable = _platform_view(mapping, flows, record, parents)
+            values, unreadable = _platform_view(mapping, flows, record, parents, deleted)
             merged = merge_fields(
                 flows,
                 node.row,
@@ -124,11 +127,31 @@ def writable_flows(mapping: ObjectMapping, info: ObjectInfo, flows: Mapping[str,
     return writable
 
 
+def _drop_deleted(
+    conn: sa.Connection, organization_id: int, parents: dict[str, dict[str, int]]
+) -> dict[str, tuple[str, int]]:
+    """Take out of ``parents`` the platform rows deleted since they were linked; CRM id ->
+    (type, id) of those.
+
+    Their links stay until their deletes reach the CRM, and the CRM's children still point at
+    them meanwhile: not a value the platform can take back (its rows are gone).
+    """
+    deleted: dict[str, tuple[str, int]] = {}
+    for platform_type, by_crm_id in parents.items():
+        present = records.existing_ids(conn, organization_id, platform_type, list(by_crm_id.values()))
+        for crm_id, platform_id in list(by_crm_id.items()):
+            if platform_id not in present:
+                deleted[crm_id] = (platform_type, platform_id)
+                del by_crm_id[crm_id]
+    return deleted
+
+
 def _platform_view(
     mapping: ObjectMapping,
     flows: Mapping[str, Flow],
     record: CrmRecord,
     parents: Mapping[str, Mapping[str, int]],
+    deleted: Mapping[str, tuple[str, int]],
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The CRM record's values of the merged columns in platform terms (lookups as platform
     ids), and the columns whose value does not map, with why."""
@@ -148,6 +171,12 @@ def _platform_view(
         if target is None:
             # A parent the platform does not have: nothing to compare it with.
             reason = f"{lookup.crm} points to {crm_value}, which is not in the platform"
+            if str(crm_value) in deleted:
+                gone_type, gone_id = deleted[str(crm_value)]
+                reason = (
+                    f"{lookup.crm} points to {crm_value}, whose {gone_type.replace('_', ' ')} {gone_id} "
+                    "the platform deleted; the CRM follows once that delete reaches it"
+                )
             unreadable.update(dict.fromkeys(columns, reason))
             continue
         values[target.column] = parents[target.type][str(crm_value)]

@@ -7,10 +7,12 @@ so an existing CRM record is linked instead of duplicated).
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,9 +22,14 @@ from crmsync.connectors.base import Connector, ReadRequest
 from crmsync.engine.outbound import filter_problem
 from crmsync.model.profile import Condition, Normalize, ObjectMapping, Profile
 from crmsync.store import archive, links, records
+from crmsync.store.readable import Unreadable
 
 Key = tuple[str, int]
 MATCH_CHUNK = 100
+# Failure codes of records that cannot go: a value the platform row cannot be read with, or
+# another reason (a filter, a parent that cannot go).
+UNREADABLE = "UNREADABLE_VALUE"
+NOT_PUSHABLE = "NOT_PUSHABLE"
 
 
 @dataclass
@@ -35,6 +42,8 @@ class Node:
     requested: bool
     parents: dict[str, Key] = field(default_factory=dict)
     problem: str | None = None
+    # The failure's code when there is a problem: a value that cannot be read, or another reason.
+    problem_code: str = NOT_PUSHABLE
     matched: bool = False
     # The values both sides last agreed on (the link's), None when never synced both ways.
     base: dict[str, Any] | None = None
@@ -71,33 +80,34 @@ def plan_push(
     while frontier:
         for platform_type, ids in _by_type(frontier).items():
             mapping = profile.mapping(platform_type)
-            rows = records.get_many(conn, organization_id, platform_type, ids)
+            unreadable: dict[int, Unreadable] = {}
+            rows = records.get_many(conn, organization_id, platform_type, ids, unreadable=unreadable)
             known = links.by_platform_ids(conn, organization_id, connection_id, platform_type, ids, base=True)
             kept = archive.archived_ids(conn, organization_id, connection_id, platform_type, ids)
             for platform_id in ids:
                 row = rows.get(platform_id)
-                if row is None:
+                bad = unreadable.get(platform_id)
+                if row is None and bad is None:
                     missing.append((platform_type, platform_id))
                     continue
                 link = known.get(platform_id)
+                problem = _archived(platform_type, platform_id) if platform_id in kept else None
                 nodes[(platform_type, platform_id)] = Node(
                     mapping,
-                    row,
+                    row or {"id": platform_id},
                     link.crm_id if link else None,
                     requested=first,
                     base=link.synced_values if link else None,
-                    problem=_archived(platform_type, platform_id) if platform_id in kept else None,
+                    problem=bad.problem if bad else problem,
+                    problem_code=UNREADABLE if bad else NOT_PUSHABLE,
                 )
         first = False
         wanted: list[Key] = []
         fresh = [n for n in nodes.values() if not n.parents and not n.problem]
         for node in fresh:
-            for lookup in node.mapping.lookups:
-                for target in lookup.targets:
-                    value = node.row.get(target.column)
-                    if value is not None:
-                        node.parents[lookup.crm] = (target.type, int(value))
-                        break
+            _check_values(node)
+            if not node.problem:
+                _find_parents(node)
         parents = {k for n in fresh for k in n.parents.values() if k not in nodes}
         for platform_type, ids in _by_type(sorted(parents)).items():
             known = links.by_platform_ids(conn, organization_id, connection_id, platform_type, ids)
@@ -110,6 +120,33 @@ def plan_push(
         frontier = wanted
     _mark_problems(nodes, parent_ids, missing, pushable)
     return plan_with_order(nodes, parent_ids, missing)
+
+
+def _check_values(node: Node) -> None:
+    """A number no CRM takes (PostgreSQL keeps NaN and infinities in NUMERIC) is the node's problem."""
+    for column, value in node.row.items():
+        if isinstance(value, Decimal | float) and not math.isfinite(value):
+            bad = Unreadable(node.key[1], column, str(value), "a finite number", "")
+            node.problem, node.problem_code = bad.problem, UNREADABLE
+            return
+
+
+def _find_parents(node: Node) -> None:
+    """The node's parents from its lookup columns; a column that holds no id is its problem."""
+    for lookup in node.mapping.lookups:
+        for target in lookup.targets:
+            value = node.row.get(target.column)
+            if value is None:
+                continue
+            try:
+                node.parents[lookup.crm] = (target.type, int(value))
+            except (TypeError, ValueError):
+                # SQLite keeps text in an integer column as text.
+                bad = Unreadable(node.key[1], target.column, str(value), "an id (a whole number)", "")
+                node.problem, node.problem_code = bad.problem, UNREADABLE
+                node.parents.clear()
+                return
+            break
 
 
 def plan_with_order(nodes: dict[Key, Node], parent_ids: dict[Key, str], missing: list[Key]) -> Plan:
@@ -138,7 +175,8 @@ def _mark_problems(
 ) -> None:
     for node in nodes.values():
         if node.problem:
-            continue  # archived
+            # Archived, or a value that cannot be read: nothing else about the record counts.
+            continue
         node.problem = filter_problem(node.mapping, node.row) if node.crm_id is None else None
         for crm_field, parent in node.parents.items():
             if parent in parent_ids or parent in nodes:

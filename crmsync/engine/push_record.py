@@ -16,6 +16,7 @@ from crmsync.engine.apply import Scope
 from crmsync.engine.push_merge import Update
 from crmsync.engine.push_plan import Key, Node
 from crmsync.engine.push_report import Outcome, PushReport
+from crmsync.engine.push_waits import release, waited_for
 from crmsync.model.profile import ObjectMapping
 from crmsync.store import capture, links, logs, push_state, records
 from crmsync.store.links import NewLink
@@ -87,7 +88,17 @@ def record(
                     )
                 continue
             failures = push_state.record_failure(
-                conn, org, cid, key[0], key[1], code=result.code, message=result.error_text
+                conn,
+                org,
+                cid,
+                key[0],
+                key[1],
+                code=result.code,
+                message=result.error_text,
+                # A delete's CRM id is kept: archiving the lock or a Resync deletes again.
+                operation="upsert" if node else "delete",
+                crm_id=None if node else result.crm_id,
+                waiting_for=waited_for(key, written),
             )
             locked = failures >= push_state.LOCK_AFTER
             suffix = f"; locked after {failures} failures in a row" if locked else ""
@@ -96,6 +107,7 @@ def record(
             report.outcomes[key] = Outcome("failed", result.error_text, code=result.code, locked=locked)
         links.write(conn, org, cid, new_links)
         push_state.clear_failures(conn, org, cid, successes)
+        release(conn, scope, successes, entries, report)
         logs.write(conn, org, entries, connection_id=cid, run_id=run_id)
 
 

@@ -43,6 +43,8 @@ class PushReport:
 
     outcomes: dict[Key, Outcome] = field(default_factory=dict)
     api_calls: int = 0
+    # Records that had failed because of one pushed now, queued to be pushed again.
+    released: list[Key] = field(default_factory=list)
 
     def count(self, status: Status) -> int:
         """How many requested records ended with ``status``."""

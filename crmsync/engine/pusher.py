@@ -8,9 +8,7 @@ down) leave them queued.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -20,14 +18,14 @@ from sqlalchemy.engine import Engine
 
 from crmsync.connectors.base import Connector
 from crmsync.engine.apply import Scope
-from crmsync.engine.explain import note_next_sweep
 from crmsync.engine.outbound import filter_problem
-from crmsync.engine.push import PushItem, PushReport, push, pushable_types
+from crmsync.engine.push import PushItem, PushReport, pushable_types
+from crmsync.engine.push_isolate import push_isolated
 from crmsync.errors import TransientError
-from crmsync.store import archive, change_batches, links, push_state, tenancy
-from crmsync.store.capture import CHANNEL
+from crmsync.store import archive, change_batches, links, push_state, records, tenancy
 from crmsync.store.db import reading
 from crmsync.store.platform import platform_table
+from crmsync.store.readable import READ_ERRORS, read_rows
 from crmsync.store.tables import links as links_table
 from crmsync.store.tables import record_failures
 from crmsync.store.types import utcnow
@@ -85,7 +83,7 @@ def drain(engine: Engine, scope: Scope, connector: Connector, *, limit: int = BA
     keys = [(i.platform_type, i.platform_id) for i in items]
     attempts = {(i.platform_type, i.platform_id): i.attempts for i in items}
     try:
-        report = push(
+        report = push_isolated(
             engine,
             scope,
             connector,
@@ -112,7 +110,9 @@ def drain(engine: Engine, scope: Scope, connector: Connector, *, limit: int = BA
     requested = set(keys)
     parents = [k for k, o in report.outcomes.items() if k not in requested and o.status == "pushed"]
     with engine.begin() as conn:
-        push_state.dequeue(conn, org, cid, done)
+        # Queued again since this batch was read (a change, or a lock lifted because the
+        # parent it waited for was pushed in this batch): it stays queued.
+        push_state.dequeue(conn, org, cid, done, queued_before=started)
         push_state.dequeue(conn, org, cid, parents, queued_before=started)
         for key in retry:
             delay = RETRY_BASE * 2 ** min(attempts[key], 6)
@@ -139,12 +139,13 @@ def sweep(engine: Engine, scope: Scope, connector: Connector, *, batch: int = 10
                 rows = _unlinked(conn, scope, mapping.type, after, batch)
             if not rows:
                 break
-            after = int(rows[-1]["id"])
+            after = rows[-1][0]
+            # A row that cannot be read goes too: its push fails with what is wrong in it.
             wanted = [
-                PushItem(mapping.type, int(r["id"])) for r in rows if filter_problem(mapping, r) is None
+                PushItem(mapping.type, i) for i, r in rows if r is None or filter_problem(mapping, r) is None
             ]
             if wanted:
-                _merge(total, push(engine, scope, connector, wanted))
+                _merge(total, push_isolated(engine, scope, connector, wanted))
     return total
 
 
@@ -154,11 +155,14 @@ def resync(
     """Push these records now, whatever their locks say; a success lifts the lock."""
     report = PushReport()
     for start in range(0, len(ids), BATCH):
-        chunk = ids[start : start + BATCH]
-        _merge(
-            report,
-            push(engine, scope, connector, [PushItem(platform_type, i) for i in chunk], bypass_locks=True),
-        )
+        items = _resync_items(engine, scope, platform_type, ids[start : start + BATCH])
+        _merge(report, push_isolated(engine, scope, connector, items, bypass_locks=True))
+    # Records that failed because of these (children of a rejected new parent) go with them.
+    released = report.released
+    while released:
+        part = push_isolated(engine, scope, connector, [PushItem(*key) for key in released])
+        _merge(report, part)
+        released = part.released
     with engine.begin() as conn:
         push_state.dequeue(
             conn,
@@ -167,6 +171,21 @@ def resync(
             [k for k, o in report.outcomes.items() if o.status == "pushed"],
         )
     return report
+
+
+def _resync_items(engine: Engine, scope: Scope, platform_type: str, ids: Sequence[int]) -> list[PushItem]:
+    """A push of each record the platform has; a delete of each it no longer has (a delete that
+    failed is retried with the CRM id it had, else by the record's link)."""
+    org, cid = scope.organization_id, scope.connection_id
+    with reading(engine) as conn:
+        present = records.existing_ids(conn, org, platform_type, ids)
+        crm_ids = push_state.failed_deletes(
+            conn, org, cid, platform_type, [i for i in ids if i not in present]
+        )
+    return [
+        PushItem(platform_type, i) if i in present else PushItem(platform_type, i, "delete", crm_ids.get(i))
+        for i in ids
+    ]
 
 
 def select_ids(engine: Engine, scope: Scope, platform_type: str, where: dict[str, str]) -> list[int]:
@@ -181,87 +200,10 @@ def select_ids(engine: Engine, scope: Scope, platform_type: str, where: dict[str
         return [int(r[0]) for r in conn.execute(query.order_by(table.c.id))]
 
 
-def watch(
-    engine: Engine,
-    scope: Scope,
-    connector: Connector,
-    stop: threading.Event,
-    *,
-    sweep_every: timedelta = timedelta(minutes=15),
-    poll: float = 0.1,
-    on_report: Callable[[DrainResult], None] | None = None,
-) -> None:
-    """Push changes as they happen until ``stop`` is set; sweep on schedule."""
-    waiter = _Waiter(engine, poll)
-    next_sweep = time.monotonic()
-    backoff = 0.0
-    try:
-        while not stop.is_set():
-            try:
-                collect(engine, scope)
-                while True:
-                    result = drain(engine, scope, connector)
-                    if on_report is not None and result.report.outcomes:
-                        on_report(result)
-                    if not result.report.outcomes:
-                        break
-                if time.monotonic() >= next_sweep:
-                    sweep(engine, scope, connector)
-                    next_sweep = time.monotonic() + sweep_every.total_seconds()
-                    # For "Why didn't this sync?": "waiting for the next sweep at HH:MM".
-                    with engine.begin() as conn:
-                        note_next_sweep(
-                            conn, scope.organization_id, scope.connection_id, utcnow() + sweep_every
-                        )
-                backoff = 0.0
-            except TransientError:
-                backoff = min(60.0, backoff * 2 or 1.0)
-                stop.wait(backoff)
-                continue
-            waiter.wait(stop)
-    finally:
-        waiter.close()
-
-
-class _Waiter:
-    """Sleeps until a change may have arrived: LISTEN/NOTIFY on PostgreSQL, polling on SQLite."""
-
-    def __init__(self, engine: Engine, poll: float) -> None:
-        self.poll = poll
-        self.engine = engine
-        self._raw: Any = None
-        self._last = -1
-        if engine.dialect.name == "postgresql":
-            raw = engine.raw_connection()
-            driver = raw.driver_connection
-            assert driver is not None
-            driver.autocommit = True
-            driver.execute(f"LISTEN {CHANNEL}")
-            self._raw = raw
-
-    def wait(self, stop: threading.Event) -> None:
-        if self._raw is not None:
-            driver = self._raw.driver_connection
-            for _ in driver.notifies(timeout=1.0, stop_after=1):
-                break
-            return
-        deadline = time.monotonic() + 1.0
-        while not stop.is_set() and time.monotonic() < deadline:
-            with reading(self.engine) as conn:
-                latest = push_state.latest_change_id(conn)
-            if latest != self._last:
-                self._last = latest
-                return
-            stop.wait(self.poll)
-
-    def close(self) -> None:
-        if self._raw is not None:
-            self._raw.close()
-
-
 def _unlinked(
     conn: sa.Connection, scope: Scope, platform_type: str, after: int, limit: int
-) -> list[dict[str, Any]]:
+) -> list[tuple[int, dict[str, Any] | None]]:
+    """Unlinked, unlocked rows after ``after`` by id; None for a row that cannot be read."""
     table = platform_table(platform_type)
     linked = sa.select(links_table.c.platform_id).where(
         links_table.c.organization_id == scope.organization_id,
@@ -274,7 +216,7 @@ def _unlinked(
         record_failures.c.platform_type == platform_type,
         record_failures.c.locked_at.is_not(None),
     )
-    rows = conn.execute(
+    query = (
         sa.select(table)
         .where(
             table.c.organization_id == scope.organization_id,
@@ -287,9 +229,15 @@ def _unlinked(
         .order_by(table.c.id)
         .limit(limit)
     )
-    return [dict(r._mapping) for r in rows]
+    try:
+        return [(int(r.id), dict(r._mapping)) for r in conn.execute(query)]
+    except READ_ERRORS:
+        ids = [int(i) for i in conn.execute(query.with_only_columns(table.c.id)).scalars()]
+        found, _ = read_rows(conn, table, ids)
+        return [(i, found.get(i)) for i in ids]
 
 
 def _merge(total: PushReport, part: PushReport) -> None:
     total.outcomes.update(part.outcomes)
     total.api_calls += part.api_calls
+    total.released += part.released

@@ -4,6 +4,10 @@ Per connection, a scheduler thread polls due org syncs and a pusher thread pushe
 as they happen (and sweeps every 15 minutes). Everything they owe is in the database
 (cursors, the change log, the push queue), so stopping at any moment loses nothing: on
 SIGTERM the threads finish the page or batch in hand and exit.
+
+Each loop waits out the CRM or the database being away, with backoff; a supervisor
+restarts a loop that dies all the same and reports every loop for `crmsync status`
+(see crmsync.runner.supervisor).
 """
 
 from __future__ import annotations
@@ -19,14 +23,16 @@ from typing import TYPE_CHECKING, Literal
 
 from crmsync.connectors.salesforce.connector import SalesforceConnector
 from crmsync.connectors.salesforce.streaming import StreamingSession
-from crmsync.engine import cdc, pusher
+from crmsync.engine import cdc, push_watch
 from crmsync.engine.apply import Scope
 from crmsync.engine.interval import run_interval_due
 from crmsync.engine.jobs import Ran, run_due
 from crmsync.engine.poll import connection_share, due, poll
 from crmsync.engine.pull import PullOptions
+from crmsync.engine.pulse import DATABASE_AWAY, MAX_BACKOFF, Pulse, first_line
 from crmsync.engine.workspace import Workspace
 from crmsync.errors import CrmsyncError, FatalError
+from crmsync.runner.supervisor import Supervisor
 from crmsync.store import tenancy
 from crmsync.store.db import reading
 from crmsync.store.types import utcnow
@@ -63,7 +69,9 @@ class EmbeddedRunner:
         self.workspace = workspace
         self.options = options or RunnerOptions()
         self.stop = threading.Event()
-        self.threads: list[threading.Thread] = []
+        self.supervisor = Supervisor(
+            workspace.engine, workspace.organization_id, self.stop, on_event=self.options.on_event
+        )
         self.web: WebServer | None = None
 
     def start(self) -> None:
@@ -81,20 +89,17 @@ class EmbeddedRunner:
             self.options.on_event(f"admin console on {self.web.url} (JSON API under /api/v1)")
         with_rows = self._connections()
         for name in with_rows:
-            crm = self.workspace.connection(name).crm
+            row = self.workspace.connection(name)
             # Salesforce: org syncs (polls) and CDC; Bloomerang: a pull of what changed on an
             # interval and a periodic id reconciliation (it has no change feed).
-            workers: tuple[tuple[Callable[[str], None], str], ...] = (
+            workers: tuple[tuple[Callable[[str, Pulse], None], str], ...] = (
                 ((self._schedule, "scheduler"), (self._push, "pusher"), (self._stream, "cdc"))
-                if crm == "salesforce"
+                if row.crm == "salesforce"
                 else ((self._schedule_pulls, "scheduler"), (self._push, "pusher"))
             )
             for target, kind in workers:
-                thread = threading.Thread(
-                    target=target, args=(name,), name=f"crmsync-{kind}-{name}", daemon=True
-                )
-                thread.start()
-                self.threads.append(thread)
+                self.supervisor.add(row.id, name, kind, partial(target, name))
+        self.supervisor.start()
         self.options.on_event(f"running {len(with_rows)} connection(s): {', '.join(with_rows) or 'none'}")
 
     def shutdown(self, timeout: float = 30.0) -> None:
@@ -102,8 +107,7 @@ class EmbeddedRunner:
         self.stop.set()
         if self.web is not None:
             self.web.stop()
-        for thread in self.threads:
-            thread.join(timeout=timeout)
+        self.supervisor.join(timeout)
 
     def _connections(self) -> list[str]:
         with reading(self.workspace.engine) as conn:
@@ -112,7 +116,7 @@ class EmbeddedRunner:
     def _scope(self, name: str) -> Scope:
         return self.workspace.scope(self.workspace.connection(name))
 
-    def _schedule(self, name: str) -> None:
+    def _schedule(self, name: str, pulse: Pulse) -> None:
         row = self.workspace.connection(name)
         connector = self.workspace.connector(row)
         scope = self._scope(name)
@@ -123,62 +127,80 @@ class EmbeddedRunner:
             filters=self.workspace.filters(row),
         )
         share = connection_share(self.workspace.engine, scope)
+
+        def tick() -> None:
+            # CDC org syncs are polled too, at their interval: a safety net behind the events,
+            # and the catch-up after an overflow or a lost replay id.
+            syncs = due(self.workspace.engine, scope, now=utcnow(), methods=("poll", "cdc"))
+            if syncs:
+                engine = self.workspace.engine
+                polling = partial(poll, engine, scope, connector, options, syncs=syncs, budget_share=share)
+                result = polling()
+                # Another pull holds the connection, most often a batch of this runner's own
+                # CDC events. Batches are short but come back to back while events flow, so
+                # one try per tick can lose for minutes: try again between them.
+                deadline = time.monotonic() + self.options.tick
+                while result.busy and time.monotonic() < deadline and not self.stop.wait(BUSY_RETRY):
+                    result = polling()
+                self._report(name, result.polled, result.skipped, result.failed)
+            # The incremental job (standard or alternative) and the daily push, when due.
+            ran = run_due(
+                self.workspace.engine,
+                scope,
+                connector,
+                row.settings,
+                now=utcnow(),
+                filters=options.filters,
+                budget_share=share,
+            )
+            self._report_jobs(name, ran)
+
         try:
-            while not self.stop.is_set():
-                try:
-                    # CDC org syncs are polled too, at their interval: a safety net behind
-                    # the events, and the catch-up after an overflow or a lost replay id.
-                    syncs = due(self.workspace.engine, scope, now=utcnow(), methods=("poll", "cdc"))
-                    if syncs:
-                        engine = self.workspace.engine
-                        polling = partial(
-                            poll, engine, scope, connector, options, syncs=syncs, budget_share=share
-                        )
-                        result = polling()
-                        # Another pull holds the connection, most often a batch of this runner's
-                        # own CDC events. Batches are short but come back to back while events
-                        # flow, so one try per tick can lose for minutes: try again between them.
-                        deadline = time.monotonic() + self.options.tick
-                        while result.busy and time.monotonic() < deadline and not self.stop.wait(BUSY_RETRY):
-                            result = polling()
-                        self._report(name, result.polled, result.skipped, result.failed)
-                    # The incremental job (standard or alternative) and the daily push, when due.
-                    ran = run_due(
-                        self.workspace.engine,
-                        scope,
-                        connector,
-                        row.settings,
-                        now=utcnow(),
-                        filters=options.filters,
-                        budget_share=share,
-                    )
-                    self._report_jobs(name, ran)
-                except CrmsyncError as exc:
-                    self.options.on_event(f"{name}: scheduler: {exc.message}")
-                self.stop.wait(self.options.tick)
+            self._every_tick(name, pulse, tick)
         finally:
             connector.close()
 
-    def _schedule_pulls(self, name: str) -> None:
+    def _schedule_pulls(self, name: str, pulse: Pulse) -> None:
         """Pull what changed every ``poll_minutes``; reconcile ids every ``reconcile_hours``."""
         row = self.workspace.connection(name)
         connector = self.workspace.connector(row)
         scope = self._scope(name)
         filters = self.workspace.filters(row)
+
+        def tick() -> None:
+            for line in run_interval_due(
+                self.workspace.engine, scope, connector, row.settings, now=utcnow(), filters=filters
+            ):
+                self.options.on_event(f"{name}: {line}")
+
         try:
-            while not self.stop.is_set():
-                try:
-                    for line in run_interval_due(
-                        self.workspace.engine, scope, connector, row.settings, now=utcnow(), filters=filters
-                    ):
-                        self.options.on_event(f"{name}: {line}")
-                except CrmsyncError as exc:
-                    self.options.on_event(f"{name}: scheduler: {exc.message}")
-                self.stop.wait(self.options.tick)
+            self._every_tick(name, pulse, tick)
         finally:
             connector.close()
 
-    def _stream(self, name: str) -> None:
+    def _every_tick(self, name: str, pulse: Pulse, tick: Callable[[], None]) -> None:
+        """Run ``tick`` every tick until stopped; the CRM's errors are reported, the database
+        being away is waited out with backoff."""
+        backoff = 0.0
+        while not self.stop.is_set():
+            try:
+                tick()
+                backoff = 0.0
+                pulse.beat()
+            except CrmsyncError as exc:
+                self._failed(name, pulse, f"scheduler: {exc.message}")
+            except DATABASE_AWAY as exc:
+                backoff = min(MAX_BACKOFF, backoff * 2 or self.options.tick)
+                self._failed(
+                    name, pulse, f"scheduler: database: {first_line(exc)}; next try in {backoff:.0f} s"
+                )
+            self.stop.wait(max(self.options.tick, backoff))
+
+    def _failed(self, name: str, pulse: Pulse, message: str) -> None:
+        pulse.failed(message)
+        self.options.on_event(f"{name}: {message}")
+
+    def _stream(self, name: str, pulse: Pulse) -> None:
         row = self.workspace.connection(name)
         connector = self.workspace.connector(row)
         assert isinstance(connector, SalesforceConnector)
@@ -196,11 +218,12 @@ class EmbeddedRunner:
                 options,
                 recheck=self.options.tick * 6,
                 on_event=lambda text: self.options.on_event(f"{name}: {text}"),
+                pulse=pulse,
             )
         finally:
             connector.close()
 
-    def _push(self, name: str) -> None:
+    def _push(self, name: str, pulse: Pulse) -> None:
         row = self.workspace.connection(name)
         connector = self.workspace.connector(row)
         scope = self._scope(name)
@@ -208,7 +231,7 @@ class EmbeddedRunner:
         try:
             while not self.stop.is_set():
                 try:
-                    pusher.watch(
+                    push_watch.watch(
                         self.workspace.engine,
                         scope,
                         connector,
@@ -217,13 +240,14 @@ class EmbeddedRunner:
                         on_report=lambda r: self.options.on_event(
                             f"{name}: pushed {r.report.count('pushed')}, failed {r.report.count('failed')}"
                         ),
+                        pulse=pulse,
                     )
                 except FatalError as exc:
                     # Credentials or configuration: nothing to gain by hammering; check slowly.
-                    self.options.on_event(f"{name}: pusher stopped: {exc.message}")
+                    self._failed(name, pulse, f"pusher stopped: {exc.message}")
                     self.stop.wait(60)
                 except CrmsyncError as exc:
-                    self.options.on_event(f"{name}: pusher: {exc.message}")
+                    self._failed(name, pulse, f"pusher: {exc.message}")
                     self.stop.wait(backoff)
                     backoff = min(60.0, backoff * 2)
         finally:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from crmsync.store.tables import changes, push_queue, record_failures
 from crmsync.store.types import utcnow
@@ -39,6 +41,11 @@ class Lock:
     last_failed_at: datetime
     locked_at: datetime | None
     connection_id: int
+    # What failed: "upsert" or "delete" (None: recorded before crmsync kept it), the CRM
+    # record a delete targeted, and the parent (type:id) whose failure this one followed.
+    operation: str | None = None
+    crm_id: str | None = None
+    waiting_for: str | None = None
 
     @property
     def key(self) -> str:
@@ -116,8 +123,23 @@ def enqueue(
         if key not in queued
     ]
     if inserts:
-        conn.execute(push_queue.insert(), inserts)
+        conn.execute(_insert_or_coalesce(conn), inserts)
     return len(given)
+
+
+def _insert_or_coalesce(conn: sa.Connection) -> sa.Executable:
+    """An insert that coalesces with a row queued meanwhile by another transaction (a lock
+    lifted or archived in another process while the pusher queues): PostgreSQL runs them
+    side by side, and the second would fail on the queue's primary key."""
+    insert = postgresql.insert(push_queue) if conn.dialect.name == "postgresql" else sqlite.insert(push_queue)
+    return insert.on_conflict_do_update(
+        index_elements=[push_queue.c.connection_id, push_queue.c.platform_type, push_queue.c.platform_id],
+        set_={
+            "operation": insert.excluded.operation,
+            "next_attempt_at": insert.excluded.next_attempt_at,
+            "crm_id": sa.func.coalesce(insert.excluded.crm_id, push_queue.c.crm_id),
+        },
+    )
 
 
 def due(conn: sa.Connection, organization_id: int, connection_id: int, limit: int = 2000) -> list[QueueItem]:
@@ -208,8 +230,15 @@ def record_failure(
     *,
     code: str | None,
     message: str,
+    operation: str = "upsert",
+    crm_id: str | None = None,
+    waiting_for: tuple[str, int] | None = None,
 ) -> int:
-    """Count one more failure in a row; the third locks the record. Returns the count."""
+    """Count one more failure in a row; the third locks the record. Returns the count.
+
+    ``crm_id``: the CRM record a failed delete targeted; ``waiting_for``: the record whose
+    failure this one followed (see :func:`release_waiting`).
+    """
     now = utcnow()
     where = (
         (record_failures.c.connection_id == connection_id)
@@ -223,6 +252,9 @@ def record_failure(
         "last_error": message,
         "last_error_code": code,
         "last_failed_at": now,
+        "operation": operation,
+        "crm_id": crm_id,
+        "waiting_for": f"{waiting_for[0]}:{waiting_for[1]}" if waiting_for else None,
     }
     if current is None:
         conn.execute(
@@ -263,19 +295,9 @@ def locked_ids(
     conn: sa.Connection, organization_id: int, connection_id: int, platform_type: str, ids: Sequence[int]
 ) -> dict[int, int]:
     """Which of ``ids`` are locked, with their failure counts."""
-    found: dict[int, int] = {}
-    for part in _chunks(ids):
-        rows = conn.execute(
-            sa.select(record_failures.c.platform_id, record_failures.c.failures).where(
-                record_failures.c.organization_id == organization_id,
-                record_failures.c.connection_id == connection_id,
-                record_failures.c.platform_type == platform_type,
-                record_failures.c.platform_id.in_(part),
-                record_failures.c.locked_at.is_not(None),
-            )
-        )
-        found.update({r.platform_id: r.failures for r in rows})
-    return found
+    locked = record_failures.c.locked_at.is_not(None)
+    failures = _failures_of(conn, (organization_id, connection_id, platform_type), ids, "failures", locked)
+    return {platform_id: int(count) for platform_id, count in failures.items()}
 
 
 def locks(conn: sa.Connection, organization_id: int, connection_id: int | None = None) -> list[Lock]:
@@ -296,9 +318,72 @@ def locks(conn: sa.Connection, organization_id: int, connection_id: int | None =
             r.last_failed_at,
             r.locked_at,
             r.connection_id,
+            r.operation,
+            r.crm_id,
+            r.waiting_for,
         )
         for r in rows
     ]
+
+
+def release_waiting(
+    conn: sa.Connection, organization_id: int, connection_id: int, keys: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int], str]:
+    """Records whose failures followed one of ``keys``, which have now succeeded: their failures
+    (and locks) are lifted and they are queued to be pushed again. Returns them with the
+    ``type:id`` each waited for."""
+    names = [f"{t}:{i}" for t, i in keys]
+    waiting: dict[tuple[str, int], str] = {}
+    for part in _chunks(names):
+        where = (
+            (record_failures.c.connection_id == connection_id)
+            & (record_failures.c.organization_id == organization_id)
+            & record_failures.c.waiting_for.in_(part)
+        )
+        rows = conn.execute(
+            sa.select(
+                record_failures.c.platform_type, record_failures.c.platform_id, record_failures.c.waiting_for
+            ).where(where)
+        )
+        waiting.update({(r.platform_type, int(r.platform_id)): str(r.waiting_for) for r in rows})
+        conn.execute(record_failures.delete().where(where))
+    if waiting:
+        enqueue(conn, organization_id, connection_id, [(t, i, "upsert", None) for t, i in waiting])
+    return waiting
+
+
+def failed_deletes(
+    conn: sa.Connection, organization_id: int, connection_id: int, platform_type: str, ids: Sequence[int]
+) -> dict[int, str]:
+    """Platform id -> CRM id of the failed deletes among ``ids``."""
+    deletes = (record_failures.c.operation == "delete") & record_failures.c.crm_id.is_not(None)
+    found = _failures_of(conn, (organization_id, connection_id, platform_type), ids, "crm_id", deletes)
+    return {platform_id: str(crm_id) for platform_id, crm_id in found.items()}
+
+
+def _failures_of(
+    conn: sa.Connection,
+    scope: tuple[int, int, str],
+    ids: Sequence[int],
+    column: str,
+    condition: sa.ColumnElement[bool],
+) -> dict[int, Any]:
+    """Platform id -> ``column`` of the failures of (organization, connection, type) among ``ids``
+    that meet ``condition``."""
+    organization_id, connection_id, platform_type = scope
+    found: dict[int, Any] = {}
+    for part in _chunks(ids):
+        rows = conn.execute(
+            sa.select(record_failures.c.platform_id, record_failures.c[column]).where(
+                record_failures.c.organization_id == organization_id,
+                record_failures.c.connection_id == connection_id,
+                record_failures.c.platform_type == platform_type,
+                record_failures.c.platform_id.in_(part),
+                condition,
+            )
+        )
+        found.update({int(r[0]): r[1] for r in rows})
+    return found
 
 
 def failure_count(
@@ -323,7 +408,7 @@ def _by_type(keys: Iterable[tuple[str, int]]) -> dict[str, list[int]]:
     return grouped
 
 
-def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+def _chunks(ids: Sequence[Any]) -> Iterable[Sequence[Any]]:
     """Slices short enough for SQLite's limit on bound parameters."""
     for start in range(0, len(ids), IN_CHUNK):
         yield ids[start : start + IN_CHUNK]

@@ -13,6 +13,7 @@ from crmsync.store import bulk, match_keys
 from crmsync.store.archive import ids_query as archive_ids
 from crmsync.store.links import chunks
 from crmsync.store.platform import platform_table
+from crmsync.store.readable import Unreadable, read_rows
 from crmsync.store.tables import archived, links
 from crmsync.store.types import utcnow
 
@@ -166,16 +167,42 @@ def update_if_unchanged(
 
 
 def get_many(
-    conn: sa.Connection, organization_id: int, platform_type: str, ids: Sequence[int]
+    conn: sa.Connection,
+    organization_id: int,
+    platform_type: str,
+    ids: Sequence[int],
+    *,
+    unreadable: dict[int, Unreadable] | None = None,
 ) -> dict[int, dict[str, Any]]:
-    """Rows by id."""
+    """Rows by id.
+
+    ``unreadable``: where a row holding a value its column's type cannot hold goes, instead of
+    failing the whole read (see crmsync.store.readable).
+    """
     table = platform_table(platform_type)
     found: dict[int, dict[str, Any]] = {}
     for part in chunks(sorted(set(ids))):
+        if unreadable is not None:
+            rows, bad = read_rows(conn, table, part, table.c.organization_id == organization_id)
+            found.update(rows)
+            unreadable.update(bad)
+            continue
         for row in conn.execute(
             sa.select(table).where(table.c.organization_id == organization_id, table.c.id.in_(part))
         ):
             found[row.id] = dict(row._mapping)
+    return found
+
+
+def existing_ids(
+    conn: sa.Connection, organization_id: int, platform_type: str, ids: Sequence[int]
+) -> set[int]:
+    """Which of ``ids`` are rows of ``platform_type`` (the others were deleted, or never were)."""
+    table = platform_table(platform_type)
+    found: set[int] = set()
+    for part in chunks(sorted(set(ids))):
+        query = sa.select(table.c.id).where(table.c.organization_id == organization_id, table.c.id.in_(part))
+        found.update(int(i) for i in conn.execute(query).scalars())
     return found
 
 

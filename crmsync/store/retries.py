@@ -59,6 +59,7 @@ class PullLock:
     code: str | None
     last_failed_at: datetime
     locked_at: datetime
+    waiting_for: str | None = None
 
     @property
     def key(self) -> str:
@@ -329,6 +330,7 @@ def locks(conn: sa.Connection, organization_id: int, connection_id: int | None =
             code=r.code,
             last_failed_at=r.last_failed_at,
             locked_at=r.locked_at,
+            waiting_for=r.waiting_for,
         )
         for r in rows
     ]

@@ -286,9 +286,33 @@ leases = sa.Table(
     "crmsync_leases",
     metadata,
     sa.Column("connection_id", sa.Integer, sa.ForeignKey("crmsync_connections.id", ondelete="CASCADE")),
+    # What the lease is for: "pull" (a run) or "push" (the pusher); see store.leases.
+    sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("owner", sa.String(200), nullable=False),
     sa.Column("expires_at", UTCDateTime, nullable=False),
-    sa.PrimaryKeyConstraint("connection_id"),
+    sa.PrimaryKeyConstraint("connection_id", "kind"),
+)
+
+# The long-lived loops of `crmsync run` and `crmsync push --watch` (pusher, scheduler, CDC)
+# as their supervisor last saw them, so that `crmsync status` tells a dead loop from a
+# working one. Written every few seconds by the process that runs them (see store.loops).
+loops = sa.Table(
+    "crmsync_loops",
+    metadata,
+    _org_fk(),
+    _connection_fk(),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("owner", sa.String(200), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("note", CappedText, nullable=True),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    # The loop's own last sign of life (an iteration), and its supervisor's last report.
+    sa.Column("heartbeat_at", UTCDateTime, nullable=True),
+    sa.Column("seen_at", UTCDateTime, nullable=False),
+    sa.Column("last_error", CappedText, nullable=True),
+    sa.Column("last_error_at", UTCDateTime, nullable=True),
+    sa.Column("restarts", sa.Integer, nullable=False, server_default="0"),
+    sa.PrimaryKeyConstraint("connection_id", "kind", "owner"),
 )
 
 # --- push ---------------------------------------------------------------------------
@@ -369,8 +393,16 @@ record_failures = sa.Table(
     sa.Column("last_error_code", sa.String(64), nullable=True),
     sa.Column("last_failed_at", UTCDateTime, nullable=False),
     sa.Column("locked_at", UTCDateTime, nullable=True),
+    # What the failed push was (upsert or delete) and, for a delete, the CRM record it
+    # targeted: archiving the lock or a Resync retries the same thing.
+    sa.Column("operation", sa.String(8), nullable=True),
+    sa.Column("crm_id", sa.String(64), nullable=True),
+    # The record (type:id) whose failure this one followed (a parent that could not be
+    # written): its success lifts this record's failures and queues it again.
+    sa.Column("waiting_for", sa.String(80), nullable=True),
     sa.PrimaryKeyConstraint("connection_id", "platform_type", "platform_id"),
     sa.Index(None, "organization_id", "locked_at"),
+    sa.Index(None, "connection_id", "waiting_for"),
 )
 
 # --- keeping in step -----------------------------------------------------------------

@@ -52,6 +52,7 @@ class ConnectionCard(BaseModel):
     last_run: LastRun | None
     login_url: str | None
     username: str | None
+    problem: str | None = None
 
 
 class ConnectionList(BaseModel):

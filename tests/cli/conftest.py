@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
@@ -9,8 +10,18 @@ from typing import Protocol
 import pytest
 from typer.testing import CliRunner
 
+from crmsync.emulators.salesforce.seed import seed_npsp
 from crmsync.emulators.salesforce.server import Emulator, running_emulator
 from crmsync.secrets import generate_key
+
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+
+from push_kit import Project, open_project, postgres_problem  # noqa: E402
+
+# Records of the org push tests start from, afresh for each test.
+PUSH_ORG = 120
 
 
 @pytest.fixture(scope="session")
@@ -66,3 +77,31 @@ default = {{ pull = true }}
         encoding="utf-8",
     )
     return path
+
+
+@pytest.fixture(scope="session")
+def push_emulator_server() -> Iterator[Emulator]:
+    with running_emulator(seed=f"npsp:{PUSH_ORG}") as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def push_emulator(push_emulator_server: Emulator) -> Iterator[Emulator]:
+    """An emulator of its own for push tests, seeded afresh (they delete and reject records)."""
+    state = push_emulator_server.state
+    seed_npsp(state.org, PUSH_ORG)
+    state.faults.clear()
+    state.usage.reset()
+    yield push_emulator_server
+    state.faults.clear()
+    state.org.rules.clear()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def project(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Project]:
+    """A project whose platform is a SQLite file or a PostgreSQL database of its own."""
+    if request.param == "postgres":
+        problem = postgres_problem()
+        if problem is not None:
+            pytest.skip(f"PostgreSQL unavailable: {problem}")
+    yield from open_project(request.param, tmp_path)

@@ -14,7 +14,7 @@ from engine_testkit import FAST, bare_connection, connect, live, sync
 
 from crmsync.emulators.salesforce.seed import seed_npsp
 from crmsync.emulators.salesforce.server import Emulator
-from crmsync.engine import pusher
+from crmsync.engine import push_watch, pusher
 from crmsync.engine.apply import Scope
 from crmsync.engine.commands import run_push, run_resync, run_stamp_ids, run_sweep
 from crmsync.engine.locks import archive_locks, list_locks
@@ -373,7 +373,7 @@ def test_watch_pushes_a_change_within_a_second(workspace: Workspace, emulator: E
     row = workspace.connection("sf")
     connector = workspace.connector(row, retry=FAST)
     thread = threading.Thread(
-        target=pusher.watch, args=(workspace.engine, scope, connector, stop), daemon=True
+        target=push_watch.watch, args=(workspace.engine, scope, connector, stop), daemon=True
     )
     thread.start()
     try:

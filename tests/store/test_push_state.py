@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 from crmsync.config import SalesforceConfig
@@ -94,3 +95,27 @@ def test_clear_failures_lifts_only_the_given_locks(workspace: Workspace) -> None
     with reading(workspace.engine) as conn:
         assert [lock.key for lock in push_state.locks(conn, org, cid)] == ["supporters:2"]
         assert push_state.locked_ids(conn, org, cid, "supporters", [1, 2]) == {2: 3}
+
+
+def test_two_transactions_queueing_the_same_record_coalesce(workspace: Workspace) -> None:
+    """A lock lifted in one process while the pusher of another queues the same record."""
+    org, cid = workspace.organization_id, _connection(workspace)
+    with workspace.engine.connect() as first:
+        held = first.begin()
+        push_state.enqueue(first, org, cid, [("supporters", 7, "upsert", None)])
+        done = threading.Event()
+
+        def queue_too() -> None:
+            with workspace.engine.begin() as conn:
+                push_state.enqueue(conn, org, cid, [("supporters", 7, "delete", "003A")])
+            done.set()
+
+        second = threading.Thread(target=queue_too)
+        second.start()
+        # On PostgreSQL the second waits on the first's row; on SQLite on its write lock.
+        assert not done.wait(0.3)
+        held.commit()
+        second.join(timeout=30)
+    assert done.is_set()
+    (item,) = _queue(workspace, cid).values()
+    assert (item.operation, item.crm_id) == ("delete", "003A")
